@@ -1,0 +1,27 @@
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+def _randomize(model: torch.nn.Module) -> torch.nn.Module:
+    """Give every BatchNorm non-trivial statistics and affine parameters, so a weight transfer that
+    mixed up two BN layers (or skipped one) would change the outputs."""
+    g = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                n = m.num_features
+                m.running_mean.copy_(torch.randn(n, generator=g) * 0.1)
+                m.running_var.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+                m.weight.copy_(torch.rand(n, generator=g) * 0.5 + 0.75)
+                m.bias.copy_(torch.randn(n, generator=g) * 0.1)
+    return model.eval()
+
+
+@pytest.fixture
+def randomize():
+    return _randomize
