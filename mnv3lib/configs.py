@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["V1Row", "V2Row", "V3Row", "V1", "V2", "V3_LARGE", "V3_SMALL", "NLS"]
+__all__ = ["V1Row", "V2Row", "V3Row", "V1", "V2", "V3_LARGE", "V3_SMALL", "NLS",
+           "V3_SMALL_CIRCULATED", "V1_AS_PRINTED"]
 
 NLS = ("RE", "HS")  # MobileNetV3's NL column: ReLU or h-swish
 
@@ -197,3 +198,33 @@ V3_SMALL = [  # Table 2, as printed (the SE on the last conv2d is discussed in m
     R((1, 1024), "conv2d NBN", 1, None, None, False, None, 1),  # 1²×1024 conv2d 1×1, NBN  -     k  -  -  1
 ]
 del R
+
+
+# ---------------------------------------------------------------------------------------------
+# Tables with known errors, kept so that `mnv3lib.check_table` can show how a shape check finds them.
+
+V3_SMALL_CIRCULATED = [  # the copy of Table 2 this project started from: 3 errors, marked "ERROR"
+    V3Row((224, 3), "conv2d", 3, None, 16, True, "HS", 2),      # ERROR: SE ✓ on the stem conv (paper: –)
+    V3Row((112, 16), "bneck", 3, 16, 16, True, "RE", 1),        # ERROR: s=1 (paper: 2); the next row's 56² says so
+    V3Row((56, 16), "bneck", 3, 72, 24, False, "RE", 2),        # 56²×16 as the paper: contradicts the s=1 above
+    V3Row((28, 24), "bneck", 3, 88, 24, False, "RE", 1),        # as the paper
+    V3Row((28, 24), "bneck", 5, 96, 40, True, "HS", 2),         # as the paper
+    V3Row((14, 40), "bneck", 5, 240, 40, True, "HS", 1),        # as the paper
+    V3Row((14, 40), "bneck", 5, 240, 40, True, "HS", 1),        # as the paper
+    V3Row((14, 40), "bneck", 5, 120, 48, True, "HS", 1),        # as the paper
+    V3Row((14, 48), "bneck", 5, 144, 48, True, "HS", 1),        # as the paper
+    V3Row((14, 48), "bneck", 5, 288, 96, True, "HS", 2),        # as the paper
+    V3Row((7, 96), "bneck", 5, 576, 96, True, "HS", 1),         # as the paper
+    V3Row((7, 96), "bneck", 5, 576, 96, True, "HS", 1),         # as the paper
+    V3Row((7, 96), "conv2d", 1, None, 576, False, "HS", 1),     # ERROR: no SE on the last 1×1 conv (paper: ✓)
+    V3Row((7, 576), "pool", 7, None, None, False, None, 1),     # as the paper
+    V3Row((1, 576), "conv2d NBN", 1, None, 1024, False, "HS", 1),  # as the paper
+    V3Row((1, 1024), "conv2d NBN", 1, None, None, False, None, 1),  # as the paper
+]
+
+V1_AS_PRINTED = [  # MobileNetV1 Table 1 with its misprint: the second-to-last "Conv dw / s2" on a 7² input
+    *V1[:-4],                                   # rows 0-24 as in V1
+    V1Row((7, 1024), "dw", 3, None, 2),         # printed "Conv dw / s2, 3×3×1024 dw, 7×7×1024": s2 is the misprint
+    V1Row((7, 1024), "pw", 1, 1024, 1),         # printed input 7×7×1024, which only an s1 above gives
+    *V1[-2:],                                   # Avg Pool 7×7, FC 1024×1000
+]

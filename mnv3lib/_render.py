@@ -1,0 +1,54 @@
+"""Plain tables for the terminal and for notebooks, without pandas (used by costs and papers)."""
+from __future__ import annotations
+
+from html import escape
+
+
+def fmt(v) -> str:
+    """Integers with thousands separators, floats to 4 significant digits, shapes as C×H×W."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 10_000 else f"{v:.4g}"
+    if isinstance(v, tuple):
+        return "×".join(map(str, v))
+    return str(v)
+
+
+def _is_number(c) -> bool:
+    if isinstance(c, (int, float)) or c in ("", None):
+        return True
+    try:
+        float(str(c).replace(",", ""))
+        return True
+    except ValueError:
+        return False
+
+
+def _numeric(rows, i) -> bool:
+    return all(_is_number(r[i]) for r in rows)
+
+
+def text_table(headers: list[str], rows: list[list]) -> str:
+    """Monospace columns, numbers right-aligned."""
+    cells = [list(headers)] + [[fmt(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+    right = [_numeric(rows, i) for i in range(len(headers))]
+
+    def line(r):
+        return "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(r, widths, right)).rstrip()
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths), *map(line, cells[1:])])
+
+
+def html_table(headers: list[str], rows: list[list], caption: str = "") -> str:
+    """The same table as HTML, for `_repr_html_`."""
+    right = [_numeric(rows, i) for i in range(len(headers))]
+    td = lambda c, r: f'<td style="text-align:{"right" if r else "left"}">{escape(fmt(c))}</td>'  # noqa: E731
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(td(c, r) for c, r in zip(row, right)) + "</tr>" for row in rows)
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
