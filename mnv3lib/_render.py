@@ -47,8 +47,9 @@ def text_table(headers: list[str], rows: list[list]) -> str:
 def html_table(headers: list[str], rows: list[list], caption: str = "") -> str:
     """The same table as HTML, for `_repr_html_`."""
     right = [_numeric(rows, i) for i in range(len(headers))]
-    td = lambda c, r: f'<td style="text-align:{"right" if r else "left"}">{escape(fmt(c))}</td>'  # noqa: E731
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    # inline padding: book themes and notebook front ends otherwise run the columns together
+    td = lambda c, r: f'<td style="text-align:{"right" if r else "left"};padding:1px 8px">{escape(fmt(c))}</td>'  # noqa: E731
+    head = "".join(f'<th style="padding:1px 8px">{escape(h)}</th>' for h in headers)
     body = "".join("<tr>" + "".join(td(c, r) for c, r in zip(row, right)) + "</tr>" for row in rows)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

@@ -88,7 +88,7 @@ class _Table:
 
     def _repr_html_(self) -> str:
         head = self._header()
-        style = lambda h: f'text-align:{"left" if h in self._left else "right"};padding:1px 6px'  # noqa: E731
+        style = lambda h: f'text-align:{"left" if h in self._left else "right"};padding:1px 6px;white-space:nowrap'  # noqa: E731
         row = lambda tag, cells: "".join(  # noqa: E731
             f'<{tag} style="{style(h)}">{html.escape(c)}</{tag}>' for c, h in zip(cells, head))
         bad = ' style="background:#fde2e2"'  # rows whose traced and paper sides disagree
