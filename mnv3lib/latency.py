@@ -6,6 +6,9 @@ measured on *your* CPU, by default on one thread as well. Absolute milliseconds 
 machine — CPU, PyTorch build, thread count, whatever else is running — so compare models only
 within one run, and prefer the ratio to the reference model over the milliseconds.
 
+`measure` times one model, `compare` two (interleaved), `measure_many` a grid (in rounds, with the
+reference before and after), and `time_by_type` splits one forward pass by layer type.
+
 Quick mode (few repeats, for CI): `quick=True`, or the environment variable ``MNV3LIB_QUICK=1``.
 ``MNV3LIB_QUICK=0`` forces full measurements. When the variable is unset, quick mode is on only
 inside a pytest run (nbmake executes the chapters there), so a reader's own run measures properly.
@@ -34,13 +37,15 @@ ENV = "MNV3LIB_QUICK"
 
 @dataclass(frozen=True)
 class Settings:
-    """How much to measure: untimed warm-up calls, timed calls (one forward pass each), threads."""
+    """How much to measure: untimed warm-up calls, timed calls (one forward pass each), threads,
+    and for `measure_many` the rounds the timed calls are split into."""
     warmup: int
     repeats: int
     threads: int = 1  # one core, like the V3 paper's single large core (§6.1)
+    rounds: int = 1   # passes over all models: a burst of load then spoils a round, not a model
 
 
-FULL = Settings(warmup=10, repeats=30)
+FULL = Settings(warmup=5, repeats=30, rounds=3)
 QUICK = Settings(warmup=2, repeats=5)
 
 
@@ -190,7 +195,6 @@ def _measuring(models: Iterable[nn.Module], threads: int) -> Iterator[None]:
     with fixed_threads(threads), torch.inference_mode():
         for m in models:
             m.eval()
-        gc.collect()
         gc.disable()
         try:
             yield
@@ -201,13 +205,14 @@ def _measuring(models: Iterable[nn.Module], threads: int) -> Iterator[None]:
                 m.train(mode)
 
 
-def _resolve(quick, warmup, repeats, threads) -> Settings:
+def _resolve(quick, warmup, repeats, threads, rounds=None) -> Settings:
     base = settings(quick)
-    s = Settings(base.warmup if warmup is None else warmup, base.repeats if repeats is None else repeats,
-                 base.threads if threads is None else threads)
+    pick = lambda given, default: default if given is None else given  # noqa: E731
+    s = Settings(pick(warmup, base.warmup), pick(repeats, base.repeats), pick(threads, base.threads),
+                 pick(rounds, base.rounds))
     _count("warmup", s.warmup, 0)
-    _count("repeats", s.repeats)
-    _count("threads", s.threads)
+    for field in ("repeats", "threads", "rounds"):
+        _count(field, getattr(s, field))
     return s
 
 
@@ -257,37 +262,41 @@ Entry = tuple  # (name, model or zero-argument factory returning one, input_size
 
 def measure_many(entries: Iterable[Entry], reference: Entry,
                  progress: Callable[[int, int, str], None] | None = None, *, quick: bool | None = None,
-                 warmup: int | None = None, repeats: int | None = None,
-                 threads: int | None = None) -> LatencyTable:
+                 warmup: int | None = None, repeats: int | None = None, threads: int | None = None,
+                 rounds: int | None = None) -> LatencyTable:
     """Measure every `(name, model_or_factory, input_size)` entry in turn, with the reference
-    measured before the first and after the last. Factories are built one at a time, so a long
-    grid never holds every model in memory. `progress(done, total, name)` is called before each
-    measurement (`name` is the model about to be timed) and once more at the end with an empty name.
+    measured before the first and after the last; in `rounds` passes over them all, each with its
+    warm-up and a share of the `repeats` timed calls, so that a burst of load spoils one round of
+    every model rather than all the calls of one. Factories are called once per round, one at a
+    time, so a long grid never holds every model in memory. `progress(done, total, name)` is called
+    before each measurement (`name`: the model about to be timed) and at the end with name "".
     """
     entries = list(entries)
     for e in entries + [reference]:
         if not (isinstance(e, tuple) and len(e) == 3 and isinstance(e[0], str)):
             raise ValueError(f"entry: got {e!r:.80}, expected (name, model or factory, input_size)")
-    s = _resolve(quick, warmup, repeats, threads)
-    kw = dict(warmup=s.warmup, repeats=s.repeats, threads=s.threads)
+    s = _resolve(quick, warmup, repeats, threads, rounds)
+    kw = dict(warmup=s.warmup, repeats=-(-s.repeats // s.rounds), threads=s.threads)  # ceil
 
     def run(entry: Entry) -> Latency:
         name, model, size = entry
         model = model if isinstance(model, nn.Module) else model()
         return measure(model, size, name, **kw)
 
-    total = len(entries) + 2
     todo = [reference, *entries, reference]
-    done = []
-    for i, entry in enumerate(todo):
-        if progress is not None:
-            progress(i, total, entry[0])
-        done.append(run(entry))
+    total, results = s.rounds * len(todo), [[] for _ in todo]
+    for r in range(s.rounds):
+        for i, entry in enumerate(todo):
+            if progress is not None:
+                progress(r * len(todo) + i, total, entry[0])
+            results[i].append(run(entry))
     if progress is not None:
         progress(total, total, "")
-    before, *rows, after = done
-    pooled = Latency(before.name, before.input_size, s.threads, before.times_ms + after.times_ms)
-    return LatencyTable(tuple(rows), pooled, after.median_ms / before.median_ms)
+    pooled = [Latency(rs[0].name, rs[0].input_size, s.threads, sum((x.times_ms for x in rs), ()))
+              for rs in results]
+    before, *rows, after = pooled
+    reference_all = Latency(before.name, before.input_size, s.threads, before.times_ms + after.times_ms)
+    return LatencyTable(tuple(rows), reference_all, after.median_ms / before.median_ms)
 
 
 _UNIT_NAMES = {nn.ReLU: "ReLU", nn.ReLU6: "ReLU6", nn.Hardswish: "h-swish", nn.Hardsigmoid: "h-sigmoid",

@@ -14,7 +14,7 @@ from torch import nn
 from . import configs
 from .blocks import Bneck, DepthwiseSeparable, InvertedResidual
 from .configs import V1Row, V2Row, V3Row
-from .layers import ConvBNAct, HSwish, make_divisible
+from .layers import ConvBNAct, activation, make_divisible
 
 __all__ = ["MobileNet", "MobileNetV1", "MobileNetV2", "MobileNetV3",
            "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
@@ -162,7 +162,8 @@ class MobileNetV3(MobileNet):
                                            se=self._squeeze(out) if r.se else 0)
                 cin = out
             elif r.operator == "conv2d NBN" and r.out is not None:
-                head += [nn.Linear(cin, ch(r.out)), HSwish(inplace=True), nn.Dropout(dropout, inplace=True)]
+                act = activation(r.nl) if r.nl is not None else nn.Identity()  # HS in both papers' tables
+                head += [nn.Linear(cin, ch(r.out)), act, nn.Dropout(dropout, inplace=True)]
                 cin = ch(r.out)
         self.blocks = nn.Sequential(*blocks)
         self.pool = nn.AdaptiveAvgPool2d(1)

@@ -168,3 +168,10 @@ def test_v2_blocks():
     assert all(isinstance(b, InvertedResidual) and not isinstance(b, Bneck) for b in m.blocks)
     assert sum(b.use_residual for b in m.blocks) == 10
     assert m.last_conv.conv.out_channels == 1280 and mnv3lib.mobilenet_v2(0.5).last_conv.conv.out_channels == 1280
+
+
+def test_v3_head_follows_the_tables_nl_column():
+    from dataclasses import replace
+    rows = [replace(r, nl="RE") if r.operator == "conv2d NBN" and r.out is not None else r for r in configs.V3_LARGE]
+    head = mnv3lib.models.MobileNetV3(rows).classifier
+    assert isinstance(head[1], nn.ReLU)
