@@ -63,6 +63,8 @@ V3_TABLE3 = {
 }
 V3_APPENDIX_MADDS = {"Large": 217, "Small": 57}  # V3 Appendix A, multiplier 1.0, resolution 224
 V3_SMALL_EARLIER = (66, 2.9)  # an earlier arXiv version of V3 (head 1280): M MAdds, M params
+# V3 §5.1 (Figure 5): what the efficient last stage and the 16-filter stem save, on a Pixel phone (TFLite).
+V3_SECTION51 = {"last stage MAdds": 30, "last stage ms": 7, "last stage %": 11, "stem MAdds": 10, "stem ms": 2}
 # The reference code's README: (model, multiplier) → (M MACs, M params)
 V3_TF_README = {("Large", 1.0): (217, 5.4), ("Large", 0.75): (155, 4.0),
                 ("Small", 1.0): (66, 2.9), ("Small", 0.75): (44, 2.4)}
