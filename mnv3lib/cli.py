@@ -14,7 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-MODELS = {"v1": "mobilenet_v1", "v2": "mobilenet_v2", "v3-large": "mobilenet_v3_large", "v3-small": "mobilenet_v3_small"}
+MODELS = {"v1": "mobilenet_v1", "v2": "mobilenet_v2",
+          "v3-large": "mobilenet_v3_large", "v3-small": "mobilenet_v3_small"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -105,7 +106,8 @@ def compare(args) -> int:
         if args.latency:
             ms = latency.measure(model, resolution, name=rows[-1][0]).median_ms
             rows[-1].append(f"{ms:.2f} ms")
-    header = ["model:width:res", "params", "MAdds", "peak memory (16-bit)"] + (["latency (median)"] if args.latency else [])
+    header = ["model:width:res", "params", "MAdds", "peak memory (16-bit)"]
+    header += ["latency (median)"] if args.latency else []
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for r in [header, ["-" * w for w in widths], *rows]:
         print("  ".join(str(c).rjust(w) if i else str(c).ljust(w) for i, (c, w) in enumerate(zip(r, widths))))
@@ -142,7 +144,8 @@ def predict(args) -> int:
     try:
         image = Image.open(args.image).convert("RGB")
     except (OSError, UnidentifiedImageError) as e:
-        raise ValueError(f"image: cannot read {args.image!r} ({type(e).__name__}), expected a JPEG or PNG file") from None
+        raise ValueError(f"image: cannot read {args.image!r} ({type(e).__name__}), "
+                         "expected a JPEG or PNG file") from None
     if args.weights:
         path = Path(args.weights)
         if not path.is_file():

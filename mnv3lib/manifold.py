@@ -189,14 +189,14 @@ def loss_figure(curves: dict[str, list[Loss]], xlabel: str = "n (dimensions afte
 
     fig, (ax_e, ax_c) = plt.subplots(1, 2, figsize=(8.5, 3.4))
     for label, losses in curves.items():
-        ns = [l.n for l in losses]
+        ns = [loss.n for loss in losses]
         for ax, mean, std in ((ax_e, "error", "error_std"), (ax_c, "collapsed", "collapsed_std")):
-            m = torch.tensor([getattr(l, mean) for l in losses])
-            s = torch.tensor([getattr(l, std) for l in losses])
+            m = torch.tensor([getattr(loss, mean) for loss in losses])
+            s = torch.tensor([getattr(loss, std) for loss in losses])
             ax.plot(ns, m, "o-", label=label, ms=4)
             ax.fill_between(ns, (m - s).clamp(min=0), m + s, alpha=0.2)
     if theory_m is not None:
-        ns = sorted({l.n for losses in curves.values() for l in losses})
+        ns = sorted({loss.n for losses in curves.values() for loss in losses})
         fine = range(min(ns), max(ns) + 1)
         ax_c.plot(fine, [collapse_probability(n, theory_m) for n in fine], "k--", lw=1,
                   label=f"P(Bin(n, ½) < {theory_m})")

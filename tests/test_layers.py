@@ -1,6 +1,5 @@
 import pytest
 import torch
-import torch.nn.functional as F
 from torchvision.models._utils import _make_divisible
 from torchvision.ops.misc import SqueezeExcitation
 

@@ -21,7 +21,7 @@ def test_spiral_is_a_2d_curve_around_the_origin():
 def test_readout_error_decreases_with_n_and_n30_is_nearly_perfect():
     x = manifold.spiral()
     curve = manifold.loss_curve(x, manifold.FIGURE1_NS, seeds=range(5))
-    errors = [l.error for l in curve]
+    errors = [loss.error for loss in curve]
     assert all(a > b for a, b in zip(errors, errors[1:])), errors
     assert errors[0] > 0.4          # n = 2: most of the spiral is lost
     assert errors[-1] < 0.01        # n = 30: a linear read-out recovers it
