@@ -9,6 +9,7 @@ from .shapes import ShapeError, check_table, shape_table
 from .costs import cost_table, count_params, madds, memory_profile, peak_memory
 from . import latency, papers, tables
 from .tables import from_table
+from ._render import Table
 
 __all__ = [
     "blocks", "configs", "layers", "models",
@@ -16,7 +17,7 @@ __all__ = [
     "from_torchvision", "to_torchvision", "StateDictMismatch",
     "shape_table", "check_table", "ShapeError",
     "count_params", "madds", "cost_table", "peak_memory", "memory_profile", "papers",
-    "tables", "from_table", "latency",
+    "tables", "from_table", "latency", "Table",
 ]
 __version__ = "0.1.0"
 

@@ -53,3 +53,27 @@ def html_table(headers: list[str], rows: list[list], caption: str = "") -> str:
     body = "".join("<tr>" + "".join(td(c, r) for c, r in zip(row, right)) + "</tr>" for row in rows)
     cap = f"<caption>{escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class Table:
+    """A small table of already-computed values: aligned text in a terminal, HTML in a notebook.
+
+    The same renderer as mnv3lib's cost and paper tables, for the chapters' own numbers
+    (`mnv3lib.Table(headers, rows, caption)`), so no chapter writes HTML by hand.
+    """
+
+    def __init__(self, headers: list[str], rows: list[list], caption: str = ""):
+        self.headers, self.rows, self.caption = list(headers), [list(r) for r in rows], caption
+        if any(len(r) != len(self.headers) for r in self.rows):
+            bad = next(i for i, r in enumerate(self.rows) if len(r) != len(self.headers))
+            raise ValueError(f"rows: row {bad} has {len(self.rows[bad])} cells, expected {len(self.headers)} "
+                             "(one per header)")
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __str__(self) -> str:
+        return (f"{self.caption}\n" if self.caption else "") + text_table(self.headers, self.rows)
+
+    def _repr_html_(self) -> str:
+        return html_table(self.headers, self.rows, self.caption)

@@ -177,3 +177,14 @@ def test_memory_profile():
     block = mnv3lib.memory_profile(Bneck(40, 5, 240, 40, True, "HS", 1), (40, 14, 14))
     assert block == [("input", 40 * 196 * 2), ("", 40 * 196 * 2)]  # the 240-wide inside is never stored
     assert [b for _, b in mnv3lib.memory_profile(ConvBNAct(3, 8, 3, 2), 32)] == [3 * 32 * 32 * 2, 8 * 16 * 16 * 2]
+
+
+def test_table_renders_text_and_html_and_rejects_ragged_rows():
+    t = mnv3lib.Table(["model", "params"], [["v2", 3_504_872], ["v3-small", 2_542_856]], "two models")
+    assert len(t) == 2
+    text = str(t).splitlines()
+    assert text[0] == "two models" and text[1].split() == ["model", "params"] and "3,504,872" in text[3]
+    html = t._repr_html_()
+    assert "<caption>two models</caption>" in html and html.count("<tr>") == 3
+    with pytest.raises(ValueError, match="rows: row 1 has 1 cells, expected 2"):
+        mnv3lib.Table(["a", "b"], [[1, 2], [3]])
