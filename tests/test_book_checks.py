@@ -91,7 +91,8 @@ def _explorer_page(tmp, frozen: bool) -> str:
 
         data = re.search(r'<script type="application/json" class="mnv3-data">(.*?)</script>', html).group(1)
         payload = json.loads(data.replace("<\\/", "</"))
-        payload["states"] = {k: payload["states"][next(iter(payload["states"]))] for k in payload["states"]}
+        shown = re.search(r'data-state="([0-9,]+)"', html).group(1)
+        payload["states"] = {k: payload["states"][shown] for k in payload["states"]}
         html = html.replace(data, json.dumps(payload).replace("</", "<\\/"))
     return HEAD + f"<body><main><h1>E</h1>{html}</main></body></html>"
 

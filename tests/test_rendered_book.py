@@ -142,7 +142,7 @@ def test_chapters_that_build_explorers_show_them(site):
     for doc, page in _chapters(site).items():
         nb = json.loads(bs.chapter_notebooks()[doc].read_text())
         code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-        calls = len(re.findall(r"\bwidgets\.(?:explorer|comparer)\(", code))
+        calls = len(re.findall(r"\bwidgets\.explorer\(|\bcomparer\.for_variants\(", code))
         if page.facts["widgets"]["explorers"] < calls:
             problems[doc] = [f"its code displays {calls} explorers, its page has {page.facts['widgets']['explorers']}"]
     _assert_none(problems)
