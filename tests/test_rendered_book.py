@@ -8,8 +8,9 @@ module skips and says why; under CI (CI=true) it fails instead.
 
 Environment knobs, both set by the Pages workflow only:
 - BOOK_OUTPUT=DIR builds into DIR/_build/html and keeps it, so the workflow deploys the site that was tested.
-- BOOK_EXECUTE_CACHE=DIR builds with `execute_notebooks: cache` over that jupyter-cache folder instead of
-  `force`. nbmake still executes every chapter afresh in the same `make test`.
+- BOOK_EXECUTE_CACHE=DIR: the jupyter-cache folder to use (kept between runs by the workflow) instead of a temporary
+  one. Either way tests/test_chapters.py executes every chapter into it and the build reads it
+  (`execute_notebooks: cache`), so each chapter executes once per `make test`.
 """
 from __future__ import annotations
 
@@ -28,14 +29,14 @@ import pytest
 
 
 @pytest.fixture(scope="module")
-def site(request):
+def site(request, executed_cache):
     reason = bs.browser_unavailable()
     if reason:
         (pytest.fail if bs.under_ci() else pytest.skip)(f"browser check not run: {reason}")
     with tempfile.TemporaryDirectory(prefix="book-test-") as tmp:
         out = Path(os.environ.get("BOOK_OUTPUT") or tmp)
-        cache = os.environ.get("BOOK_EXECUTE_CACHE")
-        build = bs.build_book(out, Path(cache) if cache else None)
+        # the chapters test_chapters.py executed in this run (any it did not are executed by the build itself)
+        build = bs.build_book(out, executed_cache)
         pages, blocked, runs, browse_s = {}, [], [], 0.0
         if build.returncode == 0:
             start = time.perf_counter()
@@ -45,7 +46,7 @@ def site(request):
                 runs = bx.drive_all(base, with_explorers, bs.CHROMIUM, bs.CHROMIUM_FLAGS,
                                     bs.offline_route(base.rstrip("/"), blocked))
             browse_s = time.perf_counter() - start
-        summary = {"pages": len(pages), "chapters": len(bs.chapter_notebooks()), "execute": "cache" if cache else "force",
+        summary = {"pages": len(pages), "chapters": len(bs.chapter_notebooks()), "execute": "cache",
                    "build_s": round(build.seconds, 1), "browser_s": round(browse_s, 1)}
         capture = request.config.pluginmanager.getplugin("capturemanager")
         with capture.global_and_fixture_disabled():  # the measurements, on the terminal whatever the capture mode
