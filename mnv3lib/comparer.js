@@ -39,8 +39,11 @@ window.mnv3Comparer = window.mnv3Comparer || function (root) {
     const chosen = [];
     for (let s = 0; s * 5 < inputs.length; s++) {
       const [family, width, res, se, nl] = [0, 1, 2, 3, 4].map((j) => value(5 * s + j));
-      if (family === "none") continue;
       const v3 = family.startsWith("V3");
+      // SE and NL are columns of V3's tables only: disabled (and ignored) for V1, V2 and an empty slot
+      [1, 2].forEach((j) => { inputs[5 * s + j].disabled = family === "none"; });
+      [3, 4].forEach((j) => { inputs[5 * s + j].disabled = !v3; });
+      if (family === "none") continue;
       const key = `${family}|${Number(width)}|${res}|${v3 && !se ? 0 : 1}|${v3 ? nl : "table"}`;
       chosen.push({ slot: "ABC"[s], key, rec: data.records[key] || null, family });
     }

@@ -66,6 +66,7 @@ def render(obj) -> tuple[dict, ...]:
     if isinstance(obj, _figure_class()):
         buf = io.BytesIO()
         obj.savefig(buf, format="png", bbox_inches="tight")
+        buf = _palette_png(buf.getvalue())
         plt = sys.modules.get("matplotlib.pyplot")
         if plt is not None:
             plt.close(obj)  # shown once, here; never again by the inline backend, and no leak
@@ -75,6 +76,19 @@ def render(obj) -> tuple[dict, ...]:
     # binary mime types travel as base64 text, as in a saved notebook
     data = {k: base64.b64encode(v).decode("ascii") if isinstance(v, bytes) else v for k, v in data.items()}
     return ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+
+def _palette_png(png: bytes) -> io.BytesIO:
+    """The figure as a 256-colour PNG: a third of the bytes for line and bar charts, which matters when a static
+    page carries a view for every setting. Without Pillow (matplotlib depends on it), the PNG as drawn."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return io.BytesIO(png)
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    out = io.BytesIO()
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
+    return out
 
 
 def _view(update, values: dict) -> tuple[dict, ...]:

@@ -34,6 +34,7 @@ class ExplorerRun:
     controls: list[dict]
     moves: list[Move] = field(default_factory=list)
     keyboard_changed: bool | None = None
+    disabled: list[str] = field(default_factory=list)  # controls that were disabled (inert) when their turn came
     layout_problems: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -65,6 +66,18 @@ def _targets(n: int) -> list[int]:
     return sorted({0, n // 2, n - 1}) if n > 3 else list(range(n))
 
 
+def _set(tab, root, el, kind: str, target: int, timeout_ms: int) -> None:
+    """Move one control to its `target`-th value as a reader's browser does, and wait until the page has shown it."""
+    root.evaluate("(r) => { r.dataset.responseMs = ''; }")
+    if kind == "checkbox":
+        el.set_checked(bool(target))
+    elif kind in ("select", "radio"):
+        el.select_option(index=target)  # by position: an option's label may equal another's value
+    else:
+        el.fill(str(target))
+    tab.wait_for_function("(r) => r.dataset.responseMs !== ''", arg=root.element_handle(), timeout=timeout_ms)
+
+
 def drive(context, url: str, path: str, timeout_ms: int = 30_000) -> list[ExplorerRun]:
     tab = context.new_page()
     requests: list[str] = []
@@ -81,25 +94,22 @@ def drive(context, url: str, path: str, timeout_ms: int = 30_000) -> list[Explor
             run.layout_problems = root.evaluate(_LAYOUT)
             for i, control in enumerate(data["controls"]):
                 el = root.locator(f'[data-control="{i}"]')
+                if el.is_disabled():  # e.g. the comparer's SE / NL for a V1 or V2 slot: not a control right now
+                    run.disabled.append(control["name"])
+                    continue
+                start = int(root.evaluate(_READ)["state"].split(",")[i])
                 for target in _targets(len(control["labels"])):
                     before = root.evaluate(_READ)
-                    current = [int(x) for x in before["state"].split(",")][i]
-                    if target == current:
+                    if target == int(before["state"].split(",")[i]):
                         continue
                     requests.clear()
-                    root.evaluate("(r) => { r.dataset.responseMs = ''; }")
-                    if control["kind"] == "checkbox":
-                        el.set_checked(bool(target))
-                    elif control["kind"] in ("select", "radio"):
-                        el.select_option(str(target))
-                    else:
-                        el.fill(str(target))
-                    tab.wait_for_function("(r) => r.dataset.responseMs !== ''", arg=root.element_handle(),
-                                          timeout=timeout_ms)
+                    _set(tab, root, el, control["kind"], target, timeout_ms)
                     after = root.evaluate(_READ)
                     run.moves.append(Move(control["name"], data["values"][i][target], after["state"], after["values"],
                                           after["facts"], after["html"] != before["html"], after["ms"],
                                           list(requests)))
+                if int(root.evaluate(_READ)["state"].split(",")[i]) != start:  # back, as a reader would
+                    _set(tab, root, el, control["kind"], start, timeout_ms)
             # the keyboard: focus the first control and step it once
             first = root.locator('[data-control="0"]')
             before = root.evaluate(_READ)["state"]
