@@ -97,6 +97,7 @@ def pareto_plot(paper: list, latency_ms: dict):
     """Left: the papers' top-1 against counted MAdds, with the Pareto front; right: latency measured on this machine
     against MAdds, for every measured variant. Returns (figure, frames) for `comparer_html`."""
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     from .variants import costs, pareto
 
@@ -116,10 +117,16 @@ def pareto_plot(paper: list, latency_ms: dict):
     ax.set_ylabel("ImageNet top-1 % (the papers')", fontsize=9)
     bx.set_yscale("log")
     bx.set_xlim(5, 2000)
+    for axis in (ax.xaxis, bx.xaxis, bx.yaxis):  # 20, 50, 100 rather than 2×10¹
+        axis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_formatter(NullFormatter())
     bx.set_ylabel("latency, machine that built the page (ms)", fontsize=9)
     handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=f) for f, c in FAMILY_COLORS.items()]
-    fig.legend(handles=handles, loc="lower center", ncol=4, frameon=False, fontsize=8.5)
-    fig.subplots_adjust(bottom=0.25, top=0.95, wspace=0.3, left=0.08, right=0.98)
+    handles += [plt.Line2D([], [], marker="D", ls="", color="#777777", label="V3 ×0.75 (reference-code scaling)"),
+                plt.Line2D([], [], color="#999999", label="Pareto front (top-1 vs MAdds)")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, frameon=False, fontsize=8.5)
+    fig.subplots_adjust(bottom=0.3, top=0.95, wspace=0.3, left=0.08, right=0.98)
     frames = {"madds_top1": axes_frame(fig, ax), "madds_ms": axes_frame(fig, bx)}
     plt.close(fig)
     return fig, frames
