@@ -33,7 +33,8 @@ def main() -> None:
     states: dict[tuple[str, str], int] = {}
     with bs.serve(args.html) as base:
         for _ in range(args.rounds):
-            for run in bx.drive_all(base, pages, bs.CHROMIUM, bs.CHROMIUM_FLAGS, bs.offline_route(base.rstrip("/"), [])):
+            route = bs.offline_route(base.rstrip("/"), [])
+            for run in bx.drive_all(base, pages, bs.CHROMIUM, bs.CHROMIUM_FLAGS, route):
                 times.setdefault((run.page, run.name), []).extend(m.response_ms for m in run.moves)
                 states[(run.page, run.name)] = run.states
     print(f"{'page':38s} {'explorer':22s} {'states':>6s} {'moves':>6s} {'median ms':>10s} {'max ms':>8s}")

@@ -65,8 +65,8 @@ def comparer_html(records: dict, slots: list[dict], options: dict, figure, frame
                                                 for s in specs],
                "values": [s["values"] for s in specs], "records": records, "frames": frames, "notes": notes}
     data = json.dumps(payload, separators=(",", ":")).replace("</", "<\\/")
-    rows = "".join(f'<div class="mnv3-slot">{"".join(_control_html(uid, 5 * k + j, specs[5 * k + j]) for j in range(5))}'
-                   f'</div>' for k in range(len(slots)))
+    rows = "".join('<div class="mnv3-slot">' + "".join(_control_html(uid, 5 * k + j, specs[5 * k + j]) for j in range(5))
+                   + "</div>" for k in range(len(slots)))
     return (f'<div class="mnv3-explorer mnv3-comparer" id="{uid}" data-explorer="comparer" '
             f'data-states="{len(records)}">'
             f'<div class="mnv3-controls" role="group" aria-label="comparer controls">{rows}</div>'

@@ -87,7 +87,8 @@ def _palette_png(png: bytes) -> io.BytesIO:
         return io.BytesIO(png)
     image = Image.open(io.BytesIO(png)).convert("RGB")
     out = io.BytesIO()
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, "PNG", optimize=True)
+    palette = image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    palette.save(out, "PNG", optimize=True)
     return out
 
 

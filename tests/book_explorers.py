@@ -51,7 +51,8 @@ _LAYOUT = """(root) => {
   root.querySelectorAll('[data-control]').forEach((el) => {
     const r = el.getBoundingClientRect();
     if (r.width === 0 || r.left < -1 || r.right > width + 1) problems.push(`control ${el.id} is outside the screen`);
-    if (!el.labels || !el.labels.length || !el.labels[0].textContent.trim()) problems.push(`control ${el.id} has no label`);
+    const label = el.labels && el.labels.length ? el.labels[0].textContent.trim() : "";
+    if (!label) problems.push(`control ${el.id} has no label`);
   });
   root.querySelectorAll('.mnv3-view img').forEach((img) => {
     const r = img.getBoundingClientRect();

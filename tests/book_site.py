@@ -1,6 +1,7 @@
 """Build the book, serve it on localhost and read every page in headless Chromium (used by test_rendered_book.py).
 
-The pages load one script from cdn.jsdelivr.net (MathJax), pinned to an exact npm version in _config.yml. The browser never reaches the network: requests for those pinned npm files
+The pages load one script from cdn.jsdelivr.net (MathJax), pinned to an exact npm version in _config.yml. The
+browser never reaches the network: requests for those pinned npm files
 are answered from a local copy of the same npm packages (`make test` fills `.venv/cdn/` with `npm pack`), every
 other external request is aborted and reported. So math and widgets really render in the test, identically here,
 offline, and on a CI runner that has the network. Explorers are static HTML + script (mnv3lib.widgets): no widget
@@ -192,7 +193,8 @@ def offline_route(origin: str, blocked: list[str]):
 
 
 def read_pages(base_url: str, html: Path, timeout_ms: int = 30_000) -> tuple[dict[str, Page], list[str]]:
-    """Open every page of the site in one headless Chromium. Returns the pages' reports and the blocked external URLs."""
+    """Open every page of the site in one headless Chromium; returns the pages' reports and the blocked external
+    URLs."""
     from playwright.sync_api import sync_playwright
 
     blocked: list[str] = []

@@ -55,7 +55,8 @@ def site(request, executed_cache):
                 times = sorted(m.response_ms for m in run.moves)
                 median = times[len(times) // 2] if times else float("nan")
                 print(f"  explorer {run.name} ({run.page}): {run.states} states, {len(run.moves)} moves, "
-                      f"median response {median:.1f} ms, page weight {bs.page_weight(build.html, run.page) / 1e6:.2f} MB")
+                      f"median response {median:.1f} ms, "
+                      f"page weight {bs.page_weight(build.html, run.page) / 1e6:.2f} MB")
         yield {"build": build, "pages": pages, "blocked": blocked, "explorers": runs}
 
 

@@ -223,7 +223,8 @@ IPYWIDGETS_7_7 = {"HBox", "VBox", "Layout", "Output", "Widget", "interactive_out
 
 def test_widgets_uses_only_api_shared_by_ipywidgets_7_and_8():
     tree = ast.parse(inspect.getsource(widgets))
-    used = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("ipywidgets")
+    used = {a.name for n in ast.walk(tree)
+            if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("ipywidgets")
             for a in n.names}
     assert used and used <= IPYWIDGETS_7_7, used - IPYWIDGETS_7_7
     assert not any(isinstance(n, ast.Import) and any(a.name.startswith("ipywidgets") for a in n.names)
