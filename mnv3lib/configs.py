@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_RESOLUTION
+
 __all__ = ["V1Row", "V2Row", "V3Row", "V1", "V2", "V3_LARGE", "V3_SMALL", "NLS",
            "V3_SMALL_CIRCULATED", "V1_AS_PRINTED"]
 
 NLS = ("RE", "HS")  # MobileNetV3's NL column: ReLU or h-swish
 
 
-def _positive(field: str, value, row) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{field}: got {value!r} in {row}, expected a positive integer")
+def _positive(field: str, value, row, high: int = MAX_CHANNELS) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise ValueError(f"{field}: got {value!r} in {row}, expected a positive integer <= {high:,}")
 
 
 def _kernel_stride(row) -> None:
     k = row.kernel
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or k % 2 == 0:
-        raise ValueError(f"kernel: got {k!r} in {row}, expected a positive odd integer (1, 3, 5, ...)")
-    if row.stride not in (1, 2):
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_KERNEL or k % 2 == 0:
+        raise ValueError(f"kernel: got {k!r} in {row}, expected a positive odd integer (1, 3, 5, ... {MAX_KERNEL})")
+    if row.stride not in (1, 2) or isinstance(row.stride, bool):
         raise ValueError(f"stride: got {row.stride!r} in {row}, expected 1 or 2")
 
 
@@ -31,7 +33,7 @@ def _input(row) -> None:
     if row.input is not None:
         if not (isinstance(row.input, tuple) and len(row.input) == 2):
             raise ValueError(f"input: got {row.input!r} in {row}, expected (resolution, channels)")
-        _positive("input resolution", row.input[0], row)
+        _positive("input resolution", row.input[0], row, MAX_RESOLUTION)
         _positive("input channels", row.input[1], row)
 
 
@@ -103,11 +105,11 @@ class V2Row:
             raise ValueError(f"operator: got {self.operator!r} in {self}, expected one of {self.OPERATORS}")
         _input(self)
         _kernel_stride(self)
-        _positive("n", self.n, self)
+        _positive("n", self.n, self, MAX_REPEATS)
         if self.c is not None:
             _positive("c", self.c, self)
         if self.operator == "bottleneck":
-            _positive("t", self.t, self)
+            _positive("t", self.t, self, MAX_REPEATS)
 
 
 V2 = [
@@ -153,6 +155,15 @@ class V3Row:
         if self.operator == "bneck" and (self.exp is None or self.out is None or self.nl is None):
             raise ValueError(f"bneck: got exp={self.exp!r}, out={self.out!r}, nl={self.nl!r} in {self}, "
                              "expected all three set")
+        if not isinstance(self.se, bool):
+            raise ValueError(f"se: got {self.se!r} in {self}, expected True or False")
+        # cells the builder would silently ignore: a table that sets them means something else
+        unused = {"conv2d": {"exp": None}, "pool": {"exp": None, "out": None, "se": False, "nl": None, "stride": 1},
+                  "conv2d NBN": {"exp": None, "se": False, "stride": 1}}.get(self.operator, {})
+        ignored = [f"{f}={getattr(self, f)!r}" for f, blank in unused.items() if getattr(self, f) != blank]
+        if ignored:
+            raise ValueError(f"{self.operator}: got {', '.join(ignored)} in {self}, expected "
+                             f"{', '.join(f'{f}={v!r}' for f, v in unused.items())} (the network has no place for them)")
 
 
 R = V3Row

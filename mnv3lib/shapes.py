@@ -19,7 +19,7 @@ from itertools import accumulate, zip_longest
 import torch
 from torch import nn
 
-from . import models
+from . import _checks, models
 from .blocks import Bneck, DepthwiseSeparable, InvertedResidual
 from .configs import V1Row, V2Row, V3Row
 from .layers import ConvBNAct, HSwish
@@ -246,8 +246,10 @@ def _input_shape(model: nn.Module, input_size) -> tuple[int, int, int]:
     size = (input_size,) * 2 if isinstance(input_size, int) else tuple(input_size) \
         if isinstance(input_size, (tuple, list)) else ()
     size = (c, *size) if len(size) == 2 else size
-    if len(size) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-        raise ValueError(f"input_size: got {input_size!r}, expected a positive int, (H, W) or (C, H, W)")
+    if (len(size) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
+            or max(size[1:]) > _checks.MAX_RESOLUTION or size[0] > _checks.MAX_CHANNELS):
+        raise ValueError(f"input_size: got {input_size!r:.60}, expected a positive int, (H, W) or (C, H, W) "
+                         f"with sides <= {_checks.MAX_RESOLUTION}")
     return size
 
 
@@ -259,7 +261,7 @@ def shape_table(model: nn.Module, input_size=224) -> ShapeTable:
     V1 (Table 1): "conv dw 3×3" and "conv 1×1" rows per layer. `input_size` is the image side, (H, W),
     or (C, H, W) for a single block or Sequential of blocks. The model is left in its mode, untouched.
     """
-    shape = _input_shape(model, input_size)
+    shape = _input_shape(_checks.module("model", model), input_size)
     family, units, seen = _family(model), list(_units(model)), {}
 
     def record(mod, args, out):  # returns None: a hook's return value would replace the output

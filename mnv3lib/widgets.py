@@ -108,6 +108,8 @@ def explorer(update, **controls) -> Explorer:
     a control changes. Each control is an ipywidgets value widget (IntSlider, FloatSlider,
     SelectionSlider, Dropdown, Checkbox, ToggleButtons, ...) named after `update`'s argument. For
     a slow view, give sliders `continuous_update=False` so it redraws once, on release."""
+    if not callable(update):
+        raise ValueError(f"update: got {type(update).__name__} {update!r:.40}, expected a function returning the view")
     if not controls:
         raise ValueError("controls: got none, expected at least one, e.g. alpha=Dropdown(options=[1.0, 0.5])")
     for name, w in controls.items():
