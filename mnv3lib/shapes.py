@@ -44,10 +44,10 @@ class ShapeError(ValueError):
     """A table row that disagrees with the network built from the table (.row .operator .field .stated
     .traced); `field` is "input", "operator", or "order" (a row the builder cannot read where it stands)."""
 
-    def __init__(self, row: int, operator: str, field: str, stated, traced):
+    def __init__(self, row: int, operator: str, field: str, stated, traced, where: str | None = None):
         self.row, self.operator, self.field, self.stated, self.traced = row, operator, field, stated, traced
         show = fmt_shape if field == "input" else str
-        super().__init__(f"row {row} ({operator}): " + (f"out of order, tables are read as {traced}" if
+        super().__init__(f"{where or f'row {row}'} ({operator}): " + (f"out of order, tables are read as {traced}" if
                          field == "order" else f"table says {field} {show(stated)}, the network gives {show(traced)}"))
 
 
@@ -306,7 +306,9 @@ def check_table(rows, input_size=224, model: nn.Module | None = None) -> ShapeTa
     built elsewhere (e.g. by `from_table`, or at another width) instead. Rows with `input=None` are not
     checked. Returns the traced table lined up with the rows (V2: grouped as the rows are).
     """
+    where = getattr(rows, "where", None)  # a table file's rows know their lines (mnv3lib.tables.TableRows)
     rows = list(rows)
+    where = where if where and len(where) == len(rows) else [None] * len(rows)
     kinds = {type(r) for r in rows}
     if len(kinds) != 1 or not kinds <= set(_BUILDERS):
         raise ValueError(f"rows: got {sorted(k.__name__ for k in kinds) or 'no rows'}, "
@@ -316,13 +318,13 @@ def check_table(rows, input_size=224, model: nn.Module | None = None) -> ShapeTa
     codes = "".join(letters[r.operator] for r in rows)
     for i in range(len(rows)):  # a row out of order would make the builder build something else, or fail
         if not re.fullmatch(pattern, codes[:i + 1]):
-            raise ShapeError(i, paper[i].operator, "order", paper[i].operator, order)
+            raise ShapeError(i, paper[i].operator, "order", paper[i].operator, order, where[i])
     traced = shape_table(_BUILDERS[kind](rows) if model is None else model, input_size)
     starts = list(accumulate((p.n for p in paper), initial=0))  # a V2 row spans its n blocks
     for i, (p, at) in enumerate(zip(paper, starts)):  # operator first: a pool's window is what reaches it
         got = traced[at] if at < len(traced) else ShapeRow(None, f"no such row (it has {len(traced)})")
         for field_, stated in (("operator", p.operator), ("input", p.input)):
             if stated is not None and stated != getattr(got, field_):
-                raise ShapeError(i, p.operator, field_, stated, getattr(got, field_))
+                raise ShapeError(i, p.operator, field_, stated, getattr(got, field_), where[i])
     lined_up = [replace(traced[at], n=p.n) for p, at in zip(paper, starts)]
     return ShapeTable(lined_up + traced.rows[starts[-1]:], traced.title, grouped=kind is V2Row)
