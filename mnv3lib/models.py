@@ -217,6 +217,8 @@ def mobilenet_v3_small(width_mult: float = 1.0, num_classes: int = 1000, dropout
     `as_printed=True` builds the table exactly as printed.
     """
     rows = configs.V3_SMALL
+    if not isinstance(as_printed, bool):
+        raise ValueError(f"as_printed: got {as_printed!r}, expected True or False")
     if as_printed:
         return _named(MobileNetV3(rows, width_mult, num_classes, dropout), "mobilenet_v3_small_as_printed")
     rows = [replace(r, se=False) if r.operator == "conv2d" and r is not rows[0] else r for r in rows]

@@ -44,6 +44,8 @@ def _int(field: str, value, where: str, allow_empty: bool = False, allow_k: bool
 
 def parse_row(cells: dict, where: str = "row") -> V3Row:
     """One table row (a dict keyed by the paper's column names) as a `V3Row`."""
+    if not isinstance(cells, dict):
+        raise ValueError(f"row: got {type(cells).__name__} in {where}, expected a mapping of column names to cells")
     cells = {_ALIASES.get(k.strip().lower(), k.strip().lower()): v for k, v in cells.items() if k is not None}
     missing = [c for c in COLUMNS if c not in cells]
     if missing:
