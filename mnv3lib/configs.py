@@ -162,8 +162,9 @@ class V3Row:
                   "conv2d NBN": {"exp": None, "se": False, "stride": 1}}.get(self.operator, {})
         ignored = [f"{f}={getattr(self, f)!r}" for f, blank in unused.items() if getattr(self, f) != blank]
         if ignored:
-            raise ValueError(f"{self.operator}: got {', '.join(ignored)} in {self}, expected "
-                             f"{', '.join(f'{f}={v!r}' for f, v in unused.items())} (the network has no place for them)")
+            blanks = ", ".join(f"{f}={v!r}" for f, v in unused.items())
+            raise ValueError(f"{self.operator}: got {', '.join(ignored)} in {self}, expected {blanks} "
+                             "(the network has no place for them)")
 
 
 R = V3Row

@@ -70,9 +70,10 @@ class MobileNet(nn.Module):
         self.check_input(x)
         last = x.shape[0] * -(-x.shape[2] // self._min_size) * -(-x.shape[3] // self._min_size)  # N·h·w at the end
         if self.training and last == 1:
+            s = self._min_size
             raise ValueError(f"input: a batch of 1 at {x.shape[2]}×{x.shape[3]} leaves the last BatchNorm 1 value per "
                              "channel, and BatchNorm in training mode needs more than 1: call model.eval() to "
-                             f"predict, or train with a batch >= 2 or an input larger than {self._min_size}×{self._min_size}")
+                             f"predict, or train with a batch >= 2 or an input larger than {s}×{s}")
         x = self.blocks(self.stem(x))
         if self.last_conv is not None:
             x = self.last_conv(x)

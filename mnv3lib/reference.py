@@ -160,8 +160,9 @@ def from_torchvision(source: nn.Module | Mapping[str, torch.Tensor], arch: str |
             last = "classifier.3.weight" if arch != "mobilenet_v2" else "classifier.1.weight"
             weight = source.get(last)
             if last in source and not (isinstance(weight, torch.Tensor) and weight.dim() == 2):
-                raise StateDictMismatch(f"state dict: {last} holds {type(weight).__name__} "
-                                        f"{tuple(getattr(weight, 'shape', ()))}, expected a 2-D tensor (classes, features)")
+                got = f"a tensor of shape {tuple(weight.shape)}" if isinstance(weight, torch.Tensor) else \
+                    f"a {type(weight).__name__}"
+                raise StateDictMismatch(f"state dict: {last} holds {got}, expected a 2-D tensor (classes, features)")
             num_classes = weight.shape[0] if last in source else 1000
         model = BUILDERS[arch](width_mult=width_mult, num_classes=num_classes)
         state = source

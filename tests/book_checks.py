@@ -142,7 +142,7 @@ class _Scripts(HTMLParser):
 
 
 def unpinned_cdn_scripts(html_text: str) -> list[str]:
-    """Every `<script src=...>` of a page that comes from another origin without an exact version and an integrity hash."""
+    """Every `<script src=...>` of a page from another origin that lacks an exact version or an integrity hash."""
     parser = _Scripts()
     parser.feed(html_text)
     return [why for src, integrity in parser.found if (why := cdn_script_problem(src, integrity))]

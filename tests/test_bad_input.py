@@ -16,7 +16,7 @@ from torch import nn
 
 import mnv3lib
 from mnv3lib import blocks, configs, latency, layers, tables
-from mnv3lib.configs import V2Row, V3Row
+from mnv3lib.configs import V2Row
 
 B = {"v1": mnv3lib.mobilenet_v1, "v2": mnv3lib.mobilenet_v2,
      "v3-large": mnv3lib.mobilenet_v3_large, "v3-small": mnv3lib.mobilenet_v3_small}
@@ -37,9 +37,11 @@ def _with(rows, at, row):
 
 # --------------------------------------------------------------------------- numbers: non-finite, oversized
 NUMBERS = [
-    *[pytest.param(lambda b=b, w=w: B[b](w), rf"(width_mult|alpha): got {re.escape(repr(w))}, expected a number > 0 and <= 4",
+    *[pytest.param(lambda b=b, w=w: B[b](w),
+                   rf"(width_mult|alpha): got {re.escape(repr(w))}, expected a number > 0 and <= 4",
                    id=f"{b}-width-{w}") for b in B for w in (float("inf"), 4.5, 1e308)],
-    pytest.param(lambda: mnv3lib.mobilenet_v3_large(width_mult=-float("inf")), r"width_mult: got -inf", id="width--inf"),
+    pytest.param(lambda: mnv3lib.mobilenet_v3_large(width_mult=-float("inf")), r"width_mult: got -inf",
+                 id="width--inf"),
     pytest.param(lambda: mnv3lib.mobilenet_v2(num_classes=10**6), r"num_classes: got 1000000, expected an integer >= 1 "
                  r"and <= 100,000", id="classes-1e6"),
     pytest.param(lambda: mnv3lib.mobilenet_v1(num_classes=10**20), r"num_classes: got 10{20}", id="classes-1e20"),
@@ -50,7 +52,8 @@ NUMBERS = [
                  id="as_printed-str"),
     pytest.param(lambda: layers.make_divisible(float("inf")), r"value: got inf", id="make_divisible-inf"),
     pytest.param(lambda: layers.make_divisible(float("nan")), r"value: got nan", id="make_divisible-nan"),
-    pytest.param(lambda: layers.make_divisible("8"), r"value: got '8', expected a number >= 0", id="make_divisible-str"),
+    pytest.param(lambda: layers.make_divisible("8"), r"value: got '8', expected a number >= 0",
+                 id="make_divisible-str"),
     pytest.param(lambda: layers.make_divisible(16, 0), r"divisor: got 0, expected an integer >= 1",
                  id="make_divisible-divisor-0"),
     pytest.param(lambda: mnv3lib.papers.reference("mobilenet_v2", "1.0", 224), r"width: got '1.0'", id="reference-str"),
@@ -247,9 +250,10 @@ STATE += [
     pytest.param(lambda: _state(lambda s: s["classifier.0.bias"].fill_(float("inf"))), r"holds NaN or infinite",
                  id="inf-bias"),
     pytest.param(lambda: _state(lambda s: s.update({"classifier.3.weight": torch.zeros(1000)})),
-                 r"state dict: classifier\.3\.weight holds Tensor \(1000,\), expected a 2-D tensor", id="1-d-classifier"),
+                 r"state dict: classifier\.3\.weight holds a tensor of shape \(1000,\), expected a 2-D",
+                 id="1-d-classifier"),
     pytest.param(lambda: _state(lambda s: s.update({"classifier.3.weight": [0.0] * 10})),
-                 r"state dict: classifier\.3\.weight holds list", id="list-classifier"),
+                 r"state dict: classifier\.3\.weight holds a list, expected a 2-D tensor", id="list-classifier"),
 ]
 
 

@@ -24,7 +24,8 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 
 
 def zizmor_findings(target: Path) -> list[str]:
-    """zizmor's findings over `target` (a workflows folder or one workflow file), offline, one line each: audit, severity, place, what is wrong."""
+    """zizmor's findings over `target` (a workflows folder or one workflow file), offline, one line each:
+    audit, severity, place, what is wrong."""
     exe = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
     assert exe, "zizmor is not installed next to this Python: it is pinned in requirements.txt (make test installs it)"
     p = subprocess.run([exe, "--offline", "--format", "json", str(target)], capture_output=True, text=True, timeout=120)
@@ -115,7 +116,7 @@ def test_book_sources_and_library_templates_load_no_unpinned_cdn_script():
 
 
 def test_static_javascript_fetches_nothing_from_another_origin():
-    """Scripts shipped with the book (html_static_path) may not load further code from a URL: that could carry no hash."""
+    """Scripts shipped with the book (html_static_path) may not load code from a URL: that could carry no hash."""
     urls = [f"{p.name}: {u}" for p in (ROOT / "book" / "_static").rglob("*.js")
             for u in re.findall(r"https?://[^\s'\"`)]+", p.read_text(encoding="utf-8"))]
     assert not urls, urls
@@ -125,7 +126,8 @@ SHA = "sha384-Wuix6BuhrWbjDBs24bXrjf4ZQ5aFeFWBuKkFekO2t8xFU0iNaLQfp2K6/1Nxveei"
 
 
 @pytest.mark.parametrize("html,problem", [
-    (f'<script src="https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/tex-mml-chtml.js" integrity="{SHA}"></script>', None),
+    (f'<script src="https://cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/tex-mml-chtml.js" integrity="{SHA}"></script>',
+     None),
     (f'<script src="https://cdn.jsdelivr.net/npm/@jupyter-widgets/html-manager@1.0.15/dist/embed-amd.js" '
      f'integrity="{SHA}" crossorigin="anonymous"></script>', None),
     ('<script src="_static/ipywidgets_compat.js"></script>', None),
@@ -140,7 +142,8 @@ SHA = "sha384-Wuix6BuhrWbjDBs24bXrjf4ZQ5aFeFWBuKkFekO2t8xFU0iNaLQfp2K6/1Nxveei"
     (f'<script src="https://cdn.jsdelivr.net/npm/requirejs/require.js" integrity="{SHA}"></script>',
      "not an exact-version"),
     (f'<script src="https://unpkg.com/thebe@0.8.2/lib/index.js" integrity="{SHA}"></script>', "not an exact-version"),
-    (f'<script src="//cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/x.js" integrity="{SHA}"></script>', "not an exact-version"),
+    (f'<script src="//cdn.jsdelivr.net/npm/mathjax@3.2.2/es5/x.js" integrity="{SHA}"></script>',
+     "not an exact-version"),
     ('<SCRIPT SRC="http://example.org/a.js"></SCRIPT>', "not an exact-version"),
 ])
 def test_unpinned_cdn_scripts_judges_each_script(html, problem):
