@@ -17,6 +17,7 @@ MAX_CHANNELS = 16_384    # channels in one table cell (input, exp, out, c); the 
 MAX_KERNEL = 31          # kernel side in a table row (the papers: 3, 5, and the 7×7 pool)
 MAX_REPEATS = 64         # V2 Table 2's n and t (the paper: n ≤ 4, t ≤ 6)
 MAX_BYTES_PER_VALUE = 8  # bytes per stored activation: 1 (int8) … 8 (float64)
+MAX_WEIGHTS = 200_000_000  # conv / linear weights a table may describe (800 MB in float32); V3-Large has 5.4M
 
 
 def _show(value) -> str:

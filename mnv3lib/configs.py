@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_RESOLUTION
+from ._checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_RESOLUTION, MAX_WEIGHTS
 
 __all__ = ["V1Row", "V2Row", "V3Row", "V1", "V2", "V3_LARGE", "V3_SMALL", "NLS",
            "V3_SMALL_CIRCULATED", "V1_AS_PRINTED"]
@@ -165,6 +165,26 @@ class V3Row:
             blanks = ", ".join(f"{f}={v!r}" for f, v in unused.items())
             raise ValueError(f"{self.operator}: got {', '.join(ignored)} in {self}, expected {blanks} "
                              "(the network has no place for them)")
+
+
+def check_size(rows) -> None:
+    """Refuse a V3 table whose conv and linear weights (counted from its cells, before anything is built)
+    exceed MAX_WEIGHTS: each cell is bounded, but a table of many maximal rows would still exhaust memory."""
+    total, c = 0, 3
+    for r in rows:
+        if not isinstance(r, V3Row):
+            return  # V1 / V2 tables come from this module, not from files
+        c = r.input[1] if r.input is not None else c
+        out = r.out or (c if r.operator == "pool" else 1000)  # None: the pool keeps c; the classifier's k
+        k2 = r.kernel * r.kernel
+        if r.operator == "bneck":  # expand, depthwise, SE's two 1×1 convs at exp / 4, project
+            total += c * r.exp + r.exp * k2 + (r.exp * r.exp // 2 if r.se else 0) + r.exp * out
+        elif r.operator != "pool":
+            total += c * out * k2
+        c = out
+    if total > MAX_WEIGHTS:
+        raise ValueError(f"rows: the table describes about {total / 1e6:,.0f}M weights, expected at most "
+                         f"{MAX_WEIGHTS / 1e6:.0f}M (MobileNetV3-Large has 5.4M; check the channel counts)")
 
 
 R = V3Row

@@ -19,7 +19,7 @@ from itertools import accumulate, zip_longest
 import torch
 from torch import nn
 
-from . import _checks, models
+from . import _checks, configs, models
 from .blocks import Bneck, DepthwiseSeparable, InvertedResidual
 from .configs import V1Row, V2Row, V3Row
 from .layers import ConvBNAct, HSwish
@@ -319,6 +319,8 @@ def check_table(rows, input_size=224, model: nn.Module | None = None) -> ShapeTa
     for i in range(len(rows)):  # a row out of order would make the builder build something else, or fail
         if not re.fullmatch(pattern, codes[:i + 1]):
             raise ShapeError(i, paper[i].operator, "order", paper[i].operator, order, where[i])
+    if model is None:
+        configs.check_size(rows)
     traced = shape_table(_BUILDERS[kind](rows) if model is None else model, input_size)
     starts = list(accumulate((p.n for p in paper), initial=0))  # a V2 row spans its n blocks
     for i, (p, at) in enumerate(zip(paper, starts)):  # operator first: a pool's window is what reaches it

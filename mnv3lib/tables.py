@@ -12,7 +12,7 @@ import io
 import re
 from pathlib import Path
 
-from .configs import V3Row
+from .configs import V3Row, check_size
 from .models import MobileNetV3
 from .shapes import check_table
 
@@ -152,6 +152,7 @@ def from_table(rows_or_path, num_classes: int = 1000) -> MobileNetV3:
         raise ValueError(f"rows: got {sorted({type(r).__name__ for r in rows}) or 'no rows'}, expected V3Row rows")
     if rows[0].operator != "conv2d" or not any(r.operator == "bneck" for r in rows):
         raise ValueError("rows: expected a conv2d stem row followed by bneck rows")
+    check_size(rows)
     model = MobileNetV3(list(rows), num_classes=num_classes)
     check_table(rows, rows[0].input[0] if rows[0].input else 224, model=model)
     return model

@@ -31,6 +31,10 @@ def one_line_value_error(call, match: str) -> ValueError:
     return info.value
 
 
+def _huge():  # every cell within bounds, the whole beyond memory
+    return [dataclasses.replace(r, exp=16000) if r.operator == "bneck" else r for r in configs.V3_LARGE]
+
+
 def _with(rows, at, row):
     return [*rows[:at], row, *rows[at:]]
 
@@ -164,6 +168,9 @@ ROWS = [
     pytest.param(lambda: mnv3lib.from_table(_with(configs.V3_LARGE, 5, POOL)), r"out of order", id="from_table-pool"),
     pytest.param(lambda: mnv3lib.from_table(_with(configs.V3_LARGE, 5, configs.V3_LARGE[-4])), r"out of order",
                  id="from_table-conv-in-middle"),
+    pytest.param(lambda: mnv3lib.from_table(_huge()), r"^rows: the table describes about 1,067M weights, expected "
+                 r"at most 200M", id="from_table-1e9-weights"),
+    pytest.param(lambda: mnv3lib.check_table(_huge()), r"^rows: the table describes about", id="check_table-1e9-weights"),
     pytest.param(lambda: mnv3lib.from_table(5), r"rows: got int, expected a table file or a list of V3Row",
                  id="from_table-int"),
     pytest.param(lambda: mnv3lib.from_table(configs.V2), r"rows: got \['V2Row'\], expected V3Row rows",

@@ -103,6 +103,12 @@ def test_tables_that_contradict_the_network_fail_the_check(capsys, tmp_path, cel
     assert match in one_line(capsys, "check", path, code=1)
 
 
+def test_a_table_too_big_to_build(capsys, tmp_path):
+    path = tmp_path / "huge.csv"
+    path.write_text(HEADER + STEM + "112²×16,bneck 3×3,16000,16000,✓,RE,1\n" * 3, encoding="utf-8")
+    assert "rows: the table describes about" in one_line(capsys, "check", path)
+
+
 def test_excel_csv_with_bom_checks(capsys, tmp_path):
     path = tmp_path / "excel.csv"
     path.write_bytes(b"\xef\xbb\xbf" + (EXAMPLES / "v3_large.csv").read_bytes())
