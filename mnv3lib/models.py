@@ -68,9 +68,8 @@ class MobileNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
-        last = x.shape[0] * -(-x.shape[2] // self._min_size) * -(-x.shape[3] // self._min_size)  # N·h·w at the end
-        if self.training and last == 1:
-            s = self._min_size
+        s = self._min_size  # the last map is ceil(H / s) × ceil(W / s): 1×1 for inputs up to s×s
+        if self.training and x.shape[0] == 1 and -(-x.shape[2] // s) * -(-x.shape[3] // s) == 1:
             raise ValueError(f"input: a batch of 1 at {x.shape[2]}×{x.shape[3]} leaves the last BatchNorm 1 value per "
                              "channel, and BatchNorm in training mode needs more than 1: call model.eval() to "
                              f"predict, or train with a batch >= 2 or an input larger than {s}×{s}")
