@@ -84,7 +84,7 @@ class TableRows(list):
 
 
 def _records(path: Path, text: str) -> tuple[list, list[int]]:
-    """(records, the file line each starts on) of a CSV or YAML table's text."""
+    """(records, the file line of each: where it starts in YAML, where it ends in CSV) of a table file's text."""
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
 
