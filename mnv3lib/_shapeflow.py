@@ -12,7 +12,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from . import blocks, layers, models
+from . import _checks, blocks, layers, models
 
 Shape = tuple  # one sample's shape, no batch dimension: (C, H, W) or (features,)
 
@@ -121,7 +121,8 @@ def _inverted_residual(w, m, s):
 
 
 def _mobilenet(w, m, s):
-    m.check_input(torch.empty((1, *s), device="meta"))  # the model's own input check, no compute
+    dtype = next(m.parameters()).dtype
+    m.check_input(torch.empty((1, *s), device="meta", dtype=dtype))  # the model's own input check, no compute
     s = w(m.blocks, w(m.stem, s))
     if m.last_conv is not None:
         s = w(m.last_conv, s)
@@ -167,9 +168,10 @@ def meta_trace(model: nn.Module, shape: Shape):
 
 def input_shape(model: nn.Module, input_size) -> Shape:
     """An int is H = W with the model's input channels; a tuple is one sample's whole shape."""
-    bad = ValueError(f"input_size: got {input_size!r}, expected a positive int (H = W) or a (C, H, W) tuple")
+    bad = ValueError(f"input_size: got {input_size!r:.60}, expected a positive int (H = W) or a (C, H, W) tuple, "
+                     f"sides <= {_checks.MAX_RESOLUTION} and channels <= {_checks.MAX_CHANNELS}")
     if isinstance(input_size, int) and not isinstance(input_size, bool):
-        if input_size < 1:
+        if not 1 <= input_size <= _checks.MAX_RESOLUTION:
             raise bad
         channels = getattr(model, "in_channels", None)
         if not isinstance(channels, int):
@@ -180,7 +182,8 @@ def input_shape(model: nn.Module, input_size) -> Shape:
             channels = first.in_channels
         return (channels, input_size, input_size)
     if (isinstance(input_size, (tuple, list)) and input_size
-            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_size)):
+            and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in input_size)
+            and max(input_size[-2:]) <= _checks.MAX_RESOLUTION and max(input_size) <= _checks.MAX_CHANNELS):
         return tuple(input_size)
     raise bad
 
@@ -188,6 +191,7 @@ def input_shape(model: nn.Module, input_size) -> Shape:
 def walk(model: nn.Module, input_size, traced: bool = False) -> Flow:
     """Propagate the input's shape through `model` by the rules (or, `traced=True`, by one
     meta-device forward pass with hooks)."""
+    _checks.module("model", model)
     shape = input_shape(model, input_size)
     flow = Flow(model)
     if traced:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from ._checks import MAX_CHANNELS, integer
 from .layers import ConvBNAct, SqueezeExcite, make_divisible
 
 __all__ = ["DepthwiseSeparable", "InvertedResidual", "Bneck"]
@@ -36,6 +37,10 @@ class InvertedResidual(nn.Module):
     def __init__(self, in_channels: int, exp: int, out: int, stride: int = 1, kernel: int = 3,
                  nl: str = "RE6", se: bool = False, **bn):
         super().__init__()
+        for field, value in (("in_channels", in_channels), ("exp", exp), ("out", out)):
+            integer(field, value, 1, MAX_CHANNELS)
+        if not isinstance(se, bool):
+            raise ValueError(f"se: got {se!r}, expected True or False")
         self.use_residual = stride == 1 and in_channels == out
         self.expand = ConvBNAct(in_channels, exp, 1, nl=nl, **bn) if exp != in_channels else None
         self.depthwise = ConvBNAct(exp, exp, kernel, stride, groups=exp, nl=nl, **bn)

@@ -11,7 +11,11 @@ Bad input ends with one line on stderr and exit code 2 (1 for a table that fails
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
+import math
 import sys
+import warnings
 from pathlib import Path
 
 MODELS = {"v1": "mobilenet_v1", "v2": "mobilenet_v2",
@@ -29,13 +33,17 @@ def _model_name(text: str) -> str:
     return text
 
 
+# What the command line accepts (mnv3lib._checks explains the bounds): beyond them a network exhausts memory.
+LIMITS = {"width": 4.0, "resolution": 4096, "classes": 100_000}
+
+
 def _number(field: str, text: str, kind=float):
     try:
         value = kind(text)
     except ValueError:
         raise ValueError(f"{field}: got {text!r}, expected a {'number' if kind is float else 'whole number'}") from None
-    if not value > 0:
-        raise ValueError(f"{field}: got {text!r}, expected a number > 0")
+    if not (math.isfinite(value) and 0 < value <= LIMITS[field]):
+        raise ValueError(f"{field}: got {text!r}, expected a number > 0 and <= {LIMITS[field]:g}")
     return value
 
 
@@ -47,21 +55,34 @@ def build(name: str, width: float = 1.0, classes: int = 1000):
     return builder(width, num_classes=classes) if name != "v1" else builder(alpha=width, num_classes=classes)
 
 
+MAX_ACTIVATION_BYTES = 2e9  # the largest float32 tensor a summary or latency run may create
+
+
 def _check_resolution(model, resolution: int) -> None:
+    from . import cost_table
+
     if resolution < model.total_stride:
         raise ValueError(f"resolution: got {resolution}, expected at least {model.total_stride} "
                          "(the network's total stride)")
+    largest = max(r.activations for r in cost_table(model, resolution)) * 4
+    if largest > MAX_ACTIVATION_BYTES:
+        raise ValueError(f"resolution: got {resolution} at width {model.width_mult:g}, whose largest activation "
+                         f"takes {largest / 1e9:.1f} GB in float32, expected at most {MAX_ACTIVATION_BYTES / 1e9:g} GB "
+                         "(a smaller resolution or width)")
 
 
-def _paper_line(name: str, width: float, resolution: int, params: int, madds: int) -> str:
-    from . import papers
+def _paper_line(name: str, width: float, resolution: int, params: int, madds: int, classes: int = 1000) -> str:
+    from . import count_params, papers
 
     computed = f"computed: {params / 1e6:.2f}M params, {madds / 1e6:.1f}M MAdds"
+    if classes != 1000:  # the papers' networks classify ImageNet's 1000 classes: compare like with like
+        computed += (f" with {classes:,} classes ({count_params(build(name, width, 1000)) / 1e6:.2f}M params "
+                     "with the paper's 1000)")
     ref = papers.reference(MODELS[name], width, resolution)
     if ref is None:
         return f"{computed}  |  paper: no published numbers for this configuration"
-    return (f"{computed}  |  paper ({ref.source}): {ref.params / 1e6:.1f}M params, {ref.madds / 1e6:.0f}M MAdds, "
-            f"top-1 {ref.top1:.1f} %")
+    return (f"{computed}  |  paper ({ref.source}, 1000 classes): {ref.params / 1e6:.1f}M params, "
+            f"{ref.madds / 1e6:.0f}M MAdds, top-1 {ref.top1:.1f} %")
 
 
 def summary(args) -> int:
@@ -78,7 +99,7 @@ def summary(args) -> int:
     print(mnv3lib.shape_table(model, args.resolution))
     print()
     params, madds = mnv3lib.count_params(model), mnv3lib.madds(model, args.resolution)
-    print(_paper_line(args.model, args.width, args.resolution, params, madds))
+    print(_paper_line(args.model, args.width, args.resolution, params, madds, args.classes))
     return 0
 
 
@@ -120,6 +141,8 @@ def check(args) -> int:
     import mnv3lib
 
     rows = mnv3lib.tables.read_table(args.table)
+    if args.resolution > 1024:  # tables are written for 96-224 px; a shape check at most traces 1024 px
+        raise ValueError(f"resolution: got {args.resolution}, expected a number > 0 and <= 1024 for a table check")
     try:
         table = mnv3lib.check_table(rows, args.resolution)
     except mnv3lib.ShapeError as e:
@@ -133,7 +156,6 @@ def check(args) -> int:
 def predict(args) -> int:
     import torch
     import torchvision.models as tvm
-    from PIL import Image, UnidentifiedImageError
 
     import mnv3lib
 
@@ -141,15 +163,12 @@ def predict(args) -> int:
         raise ValueError("model: got 'v1', expected v2, v3-large or v3-small (torchvision has no MobileNetV1 weights)")
     arch = MODELS[args.model]
     weights_enum = tvm.get_model_weights(arch).DEFAULT
-    try:
-        image = Image.open(args.image).convert("RGB")
-    except (OSError, UnidentifiedImageError) as e:
-        raise ValueError(f"image: cannot read {args.image!r} ({type(e).__name__}), "
-                         "expected a JPEG or PNG file") from None
+    image = _image(args.image)
     if args.weights:
         path = Path(args.weights)
         if not path.is_file():
-            raise ValueError(f"weights: {args.weights!r} does not exist, expected a torchvision state dict (.pth)")
+            why = "is a directory" if path.is_dir() else "does not exist"
+            raise ValueError(f"weights: {args.weights!r} {why}, expected a torchvision state dict file (.pth)")
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as e:
@@ -158,7 +177,12 @@ def predict(args) -> int:
         if not isinstance(state, dict):
             raise ValueError(f"weights: {args.weights!r} holds a {type(state).__name__}, expected a state dict")
     elif args.download:
-        state = weights_enum.get_state_dict(progress=False)  # the one place mnv3lib reaches the network
+        try:  # torch.hub prints "Downloading: ..."; stdout is for the predictions, stderr for one-line errors
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                state = weights_enum.get_state_dict(progress=False)  # the one place mnv3lib reaches the network
+        except (OSError, RuntimeError) as e:  # URLError is an OSError; a corrupt download a RuntimeError
+            raise ValueError(f"download: cannot fetch {weights_enum.url} ({type(e).__name__}), expected network "
+                             "access; or pass --weights FILE") from None
     else:
         print(f"predict: no weights given. Pass --weights FILE (a torchvision state dict, e.g. saved with "
               f"torch.save(torchvision.models.{arch}(weights='DEFAULT').state_dict(), '{arch}.pth')) "
@@ -173,6 +197,23 @@ def predict(args) -> int:
     for p, i in zip(top.values.tolist(), top.indices.tolist()):
         print(f"{p * 100:6.2f} %  {categories[i] if categories else f'class {i}'}")
     return 0
+
+
+def _image(name: str):
+    """The RGB image in file `name`; a one-line ValueError for a directory, a non-image, or a decompression bomb."""
+    from PIL import Image, UnidentifiedImageError
+
+    if Path(name).is_dir():
+        raise ValueError(f"image: {name!r} is a directory, expected a JPEG or PNG file")
+    try:
+        with warnings.catch_warnings():  # PIL warns above MAX_IMAGE_PIXELS and refuses above twice that
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(name).convert("RGB")
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ValueError(f"image: {name!r} declares more pixels than PIL decodes safely ({e.args[0].split(',')[0]}), "
+                         "expected a photo (a decompression bomb is refused)") from None
+    except (OSError, UnidentifiedImageError) as e:
+        raise ValueError(f"image: cannot read {name!r} ({type(e).__name__}), expected a JPEG or PNG file") from None
 
 
 def parser() -> argparse.ArgumentParser:

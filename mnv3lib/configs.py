@@ -8,22 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ._checks import MAX_CHANNELS, MAX_KERNEL, MAX_REPEATS, MAX_RESOLUTION, MAX_WEIGHTS
+
 __all__ = ["V1Row", "V2Row", "V3Row", "V1", "V2", "V3_LARGE", "V3_SMALL", "NLS",
            "V3_SMALL_CIRCULATED", "V1_AS_PRINTED"]
 
 NLS = ("RE", "HS")  # MobileNetV3's NL column: ReLU or h-swish
 
 
-def _positive(field: str, value, row) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{field}: got {value!r} in {row}, expected a positive integer")
+def _positive(field: str, value, row, high: int = MAX_CHANNELS) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= high:
+        raise ValueError(f"{field}: got {value!r} in {row}, expected a positive integer <= {high:,}")
 
 
 def _kernel_stride(row) -> None:
     k = row.kernel
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or k % 2 == 0:
-        raise ValueError(f"kernel: got {k!r} in {row}, expected a positive odd integer (1, 3, 5, ...)")
-    if row.stride not in (1, 2):
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_KERNEL or k % 2 == 0:
+        raise ValueError(f"kernel: got {k!r} in {row}, expected a positive odd integer (1, 3, 5, ... {MAX_KERNEL})")
+    if row.stride not in (1, 2) or isinstance(row.stride, bool):
         raise ValueError(f"stride: got {row.stride!r} in {row}, expected 1 or 2")
 
 
@@ -31,7 +33,7 @@ def _input(row) -> None:
     if row.input is not None:
         if not (isinstance(row.input, tuple) and len(row.input) == 2):
             raise ValueError(f"input: got {row.input!r} in {row}, expected (resolution, channels)")
-        _positive("input resolution", row.input[0], row)
+        _positive("input resolution", row.input[0], row, MAX_RESOLUTION)
         _positive("input channels", row.input[1], row)
 
 
@@ -103,11 +105,11 @@ class V2Row:
             raise ValueError(f"operator: got {self.operator!r} in {self}, expected one of {self.OPERATORS}")
         _input(self)
         _kernel_stride(self)
-        _positive("n", self.n, self)
+        _positive("n", self.n, self, MAX_REPEATS)
         if self.c is not None:
             _positive("c", self.c, self)
         if self.operator == "bottleneck":
-            _positive("t", self.t, self)
+            _positive("t", self.t, self, MAX_REPEATS)
 
 
 V2 = [
@@ -153,6 +155,36 @@ class V3Row:
         if self.operator == "bneck" and (self.exp is None or self.out is None or self.nl is None):
             raise ValueError(f"bneck: got exp={self.exp!r}, out={self.out!r}, nl={self.nl!r} in {self}, "
                              "expected all three set")
+        if not isinstance(self.se, bool):
+            raise ValueError(f"se: got {self.se!r} in {self}, expected True or False")
+        # cells the builder would silently ignore: a table that sets them means something else
+        unused = {"conv2d": {"exp": None}, "pool": {"exp": None, "out": None, "se": False, "nl": None, "stride": 1},
+                  "conv2d NBN": {"exp": None, "se": False, "stride": 1}}.get(self.operator, {})
+        ignored = [f"{f}={getattr(self, f)!r}" for f, blank in unused.items() if getattr(self, f) != blank]
+        if ignored:
+            blanks = ", ".join(f"{f}={v!r}" for f, v in unused.items())
+            raise ValueError(f"{self.operator}: got {', '.join(ignored)} in {self}, expected {blanks} "
+                             "(the network has no place for them)")
+
+
+def check_size(rows) -> None:
+    """Refuse a V3 table whose conv and linear weights (counted from its cells, before anything is built)
+    exceed MAX_WEIGHTS: each cell is bounded, but a table of many maximal rows would still exhaust memory."""
+    total, c = 0, 3
+    for r in rows:
+        if not isinstance(r, V3Row):
+            return  # V1 / V2 tables come from this module, not from files
+        c = r.input[1] if r.input is not None else c
+        out = r.out or (c if r.operator == "pool" else 1000)  # None: the pool keeps c; the classifier's k
+        k2 = r.kernel * r.kernel
+        if r.operator == "bneck":  # expand, depthwise, SE's two 1×1 convs at exp / 4, project
+            total += c * r.exp + r.exp * k2 + (r.exp * r.exp // 2 if r.se else 0) + r.exp * out
+        elif r.operator != "pool":
+            total += c * out * k2
+        c = out
+    if total > MAX_WEIGHTS:
+        raise ValueError(f"rows: the table describes about {total / 1e6:,.0f}M weights, expected at most "
+                         f"{MAX_WEIGHTS / 1e6:.0f}M (MobileNetV3-Large has 5.4M; check the channel counts)")
 
 
 R = V3Row

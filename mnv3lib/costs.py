@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from torch import nn
 
-from . import blocks, layers
+from . import _checks, blocks, layers
 from ._render import html_table, text_table
 from ._shapeflow import input_shape, numel, rule_for, walk
 
@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover
 def count_params(model: nn.Module) -> int:
     """All parameters, BN affine and biases included, from each layer's hyper-parameters:
     conv k·k·C_in/groups·C_out (+ C_out biases), linear C_in·C_out (+ C_out), BatchNorm 2·C."""
+    _checks.module("model", model)
     total = 0
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
@@ -187,6 +188,11 @@ def _operations(model: nn.Module, input_size, fuse_stem: bool):
     return input_shape(model, input_size), ops
 
 
+def _bytes(bytes_per_value) -> None:
+    _checks.integer("bytes_per_value", bytes_per_value, 1, _checks.MAX_BYTES_PER_VALUE,
+                    why=" (2 for the papers' 16-bit values, 4 for float32)")
+
+
 def memory_profile(model: nn.Module, input_size=224, bytes_per_value: int = 2,
                    fuse_stem: bool = True) -> list[tuple[str, int]]:
     """Bytes of every tensor that must be materialized, in forward order, the input first.
@@ -199,6 +205,7 @@ def memory_profile(model: nn.Module, input_size=224, bytes_per_value: int = 2,
     Table 3 caption applies to the first layer (a depthwise conv consumes the stem's channels one
     at a time, so they never all exist at once).
     """
+    _bytes(bytes_per_value)
     shape, ops = _operations(model, input_size, fuse_stem)
     return [("input", numel(shape) * bytes_per_value)] + [(n, numel(o) * bytes_per_value) for n, _, o in ops]
 
@@ -212,6 +219,7 @@ def peak_memory(model: nn.Module, input_size=224, bytes_per_value: int = 2, comb
     401,408 B (K = 1000 bytes). `combined=True` reads §5.1's "total size of combined inputs and
     outputs" literally, the largest input + output of one operation; that does not give the table.
     """
+    _bytes(bytes_per_value)
     shape, ops = _operations(model, input_size, fuse_stem)
     if combined:
         return max((numel(i) + numel(o)) * bytes_per_value for _, i, o in ops)

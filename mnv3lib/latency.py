@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from ._checks import MAX_RESOLUTION, module
 from ._render import html_table, text_table
 
 __all__ = ["ENV", "Settings", "FULL", "QUICK", "quick_mode", "settings", "fixed_threads",
@@ -85,13 +86,13 @@ def _count(field: str, value, minimum: int = 1) -> None:
 
 def _shape(input_size) -> tuple[int, int, int]:
     """(C, H, W) from an int (a square RGB image) or a (C, H, W) tuple."""
-    if isinstance(input_size, int) and not isinstance(input_size, bool) and input_size >= 1:
+    if isinstance(input_size, int) and not isinstance(input_size, bool) and 1 <= input_size <= MAX_RESOLUTION:
         return (3, input_size, input_size)
-    if (isinstance(input_size, tuple) and len(input_size) == 3
+    if (isinstance(input_size, tuple) and len(input_size) == 3 and max(input_size[1:], default=0) <= MAX_RESOLUTION
             and all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in input_size)):
         return input_size
-    raise ValueError(f"input_size: got {input_size!r}, expected a positive int (square RGB image) "
-                     "or a (C, H, W) tuple of positive ints")
+    raise ValueError(f"input_size: got {input_size!r:.60}, expected a positive int (square RGB image) "
+                     f"or a (C, H, W) tuple of positive ints, sides <= {MAX_RESOLUTION}")
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def _timed_call(model: nn.Module, x: torch.Tensor) -> float:
 @contextmanager
 def _measuring(models: Iterable[nn.Module], threads: int) -> Iterator[None]:
     """eval mode, no autograd, no garbage collection pauses, fixed threads; all restored after."""
-    models = list(models)
+    models = [module("model", m) for m in models]
     modes = [m.training for m in models]
     gc_was_on = gc.isenabled()
     with fixed_threads(threads), torch.inference_mode():

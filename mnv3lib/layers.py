@@ -6,6 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import MAX_CHANNELS, MAX_KERNEL, integer, number
+
 __all__ = [
     "make_divisible", "h_sigmoid", "h_swish", "HSigmoid", "HSwish",
     "NL", "activation", "ConvBNAct", "SqueezeExcite",
@@ -18,7 +20,9 @@ def make_divisible(value: float, divisor: int = 8, min_value: int | None = None)
     The rule of the TF reference code and of torchvision (`_make_divisible`); every width multiplier
     in mnv3lib goes through it, so scaled networks match torchvision layer for layer.
     """
-    min_value = divisor if min_value is None else min_value
+    number("value", value, 0, low_open=False)
+    integer("divisor", divisor)
+    min_value = divisor if min_value is None else integer("min_value", min_value, 0)
     rounded = max(min_value, int(value + divisor / 2) // divisor * divisor)
     if rounded < 0.9 * value:  # rounding down must not lose more than 10 % of the channels
         rounded += divisor
@@ -70,6 +74,18 @@ def activation(nl: str) -> nn.Module:
     return NL[nl](inplace=True)
 
 
+def _check_conv(in_channels, out_channels, kernel, stride, groups, se) -> None:
+    for field, value in (("in_channels", in_channels), ("out_channels", out_channels)):
+        integer(field, value, 1, MAX_CHANNELS)
+    if integer("kernel", kernel, 1, MAX_KERNEL) % 2 == 0:
+        raise ValueError(f"kernel: got {kernel}, expected an odd integer (\"same\" padding needs a centre)")
+    integer("stride", stride, 1, 2)
+    if in_channels % integer("groups", groups) or out_channels % groups:
+        raise ValueError(f"groups: got {groups}, expected a divisor of in_channels {in_channels} "
+                         f"and out_channels {out_channels}")
+    integer("se", se, 0, MAX_CHANNELS, why=" (the squeeze width; 0 for none)")
+
+
 class ConvBNAct(nn.Module):
     """Convolution → BatchNorm → nonlinearity, the unit every row of the papers' tables is built from.
 
@@ -82,6 +98,7 @@ class ConvBNAct(nn.Module):
                  groups: int = 1, nl: str | None = "RE", bn_eps: float = 1e-5,
                  bn_momentum: float = 0.1, se: int = 0):
         super().__init__()
+        _check_conv(in_channels, out_channels, kernel, stride, groups, se)
         # "same" padding: the spatial size only changes by the stride
         self.conv = nn.Conv2d(in_channels, out_channels, kernel, stride, (kernel - 1) // 2,
                               groups=groups, bias=False)  # BN's shift makes a conv bias redundant
@@ -108,6 +125,8 @@ class SqueezeExcite(nn.Module):
 
     def __init__(self, channels: int, squeeze: int):
         super().__init__()
+        integer("channels", channels, 1, MAX_CHANNELS)
+        integer("squeeze", squeeze, 1, MAX_CHANNELS)
         self.fc1 = nn.Conv2d(channels, squeeze, 1)  # the "fc" layers of SE, as 1×1 convs with bias
         self.relu = nn.ReLU(inplace=True)
         self.fc2 = nn.Conv2d(squeeze, channels, 1)

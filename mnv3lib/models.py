@@ -11,7 +11,7 @@ from dataclasses import replace
 import torch
 from torch import nn
 
-from . import configs
+from . import _checks, configs
 from .blocks import Bneck, DepthwiseSeparable, InvertedResidual
 from .configs import V1Row, V2Row, V3Row
 from .layers import ConvBNAct, activation, make_divisible
@@ -21,13 +21,15 @@ __all__ = ["MobileNet", "MobileNetV1", "MobileNetV2", "MobileNetV3",
 
 
 def _check_width(field: str, value) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{field}: got {value!r}, expected a number > 0")
+    _checks.number(field, value, 0, _checks.MAX_WIDTH, why=" (the papers use 0.25 to 1.4)")
 
 
 def _check_classes(num_classes) -> None:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes: got {num_classes!r}, expected an integer >= 1")
+    _checks.integer("num_classes", num_classes, 1, _checks.MAX_CLASSES)
+
+
+def _check_dropout(dropout) -> None:
+    _checks.number("dropout", dropout, 0, 1, low_open=False, high_open=True)
 
 
 class MobileNet(nn.Module):
@@ -53,6 +55,7 @@ class MobileNet(nn.Module):
         return s
 
     def check_input(self, x: torch.Tensor) -> None:
+        _checks.image_tensor(x, next(self.parameters()).dtype)
         if x.dim() != 4:
             raise ValueError(f"input: got a {x.dim()}-D tensor of shape {tuple(x.shape)}, "
                              f"expected 4-D (batch, {self.in_channels}, height, width)")
@@ -65,6 +68,11 @@ class MobileNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self.check_input(x)
+        s = self._min_size  # the last map is ceil(H / s) × ceil(W / s): 1×1 for inputs up to s×s
+        if self.training and x.shape[0] == 1 and -(-x.shape[2] // s) * -(-x.shape[3] // s) == 1:
+            raise ValueError(f"input: a batch of 1 at {x.shape[2]}×{x.shape[3]} leaves the last BatchNorm 1 value per "
+                             "channel, and BatchNorm in training mode needs more than 1: call model.eval() to "
+                             f"predict, or train with a batch >= 2 or an input larger than {s}×{s}")
         x = self.blocks(self.stem(x))
         if self.last_conv is not None:
             x = self.last_conv(x)
@@ -115,6 +123,7 @@ class MobileNetV2(MobileNet):
     def __init__(self, rows: list[V2Row] = configs.V2, width_mult: float = 1.0,
                  num_classes: int = 1000, dropout: float = 0.2):
         super().__init__(rows, width_mult, num_classes)
+        _check_dropout(dropout)
         ch = lambda c: make_divisible(c * width_mult, 8)  # noqa: E731
         stem = rows[0]
         self.stem = ConvBNAct(3, ch(stem.c), 3, stem.s, nl="RE6")
@@ -145,6 +154,7 @@ class MobileNetV3(MobileNet):
     def __init__(self, rows: list[V3Row], width_mult: float = 1.0, num_classes: int = 1000,
                  dropout: float = 0.2):
         super().__init__(rows, width_mult, num_classes)
+        _check_dropout(dropout)
         ch = lambda c: make_divisible(c * width_mult, 8)  # noqa: E731
         bn = dict(bn_eps=1e-3, bn_momentum=0.01)  # the reference code's BatchNorm settings
         stem, *rest = rows
@@ -209,6 +219,8 @@ def mobilenet_v3_small(width_mult: float = 1.0, num_classes: int = 1000, dropout
     `as_printed=True` builds the table exactly as printed.
     """
     rows = configs.V3_SMALL
+    if not isinstance(as_printed, bool):
+        raise ValueError(f"as_printed: got {as_printed!r}, expected True or False")
     if as_printed:
         return _named(MobileNetV3(rows, width_mult, num_classes, dropout), "mobilenet_v3_small_as_printed")
     rows = [replace(r, se=False) if r.operator == "conv2d" and r is not rows[0] else r for r in rows]

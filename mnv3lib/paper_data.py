@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from . import _checks
+
 V1 = "MobileNetV1 (arXiv 1704.04861)"
 V2 = "MobileNetV2 (arXiv 1801.04381)"
 V3 = "MobileNetV3 (arXiv 1905.02244)"
@@ -106,6 +108,10 @@ def reference(arch: str, width: float = 1.0, resolution: int = 224) -> PaperPoin
     """The paper's (top-1, MAdds, params) for an mnv3lib builder name ("mobilenet_v1", ...), width
     and resolution, or None where the paper prints no such row. V3's 0.75 rows are the reference
     code's scaling, not torchvision's width_mult (see `mnv3lib.papers.v3_width_075`)."""
+    if not isinstance(arch, str):
+        raise ValueError(f"arch: got {type(arch).__name__}, expected a builder name such as 'mobilenet_v2'")
+    _checks.number("width", width, 0, _checks.MAX_WIDTH)
+    _checks.integer("resolution", resolution, 1, _checks.MAX_RESOLUTION)
     key = (arch, float(width), int(resolution))
     table: dict = {}
     for p in v1_accuracy_points():

@@ -82,6 +82,15 @@ def _names(keys: set[str], limit: int = 6) -> str:
     return ", ".join(shown) + (f", … ({len(keys)} in all)" if len(keys) > limit else "")
 
 
+def _check_values(state: Mapping) -> None:
+    """Every value a tensor of finite numbers: a list, or weights gone NaN in training, would load silently."""
+    for k, v in state.items():
+        if not isinstance(v, torch.Tensor):
+            raise StateDictMismatch(f"state dict: {k} holds a {type(v).__name__}, expected a tensor")
+        if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+            raise StateDictMismatch(f"state dict: {k} holds NaN or infinite values, expected finite weights")
+
+
 def _load(model: MobileNet, state: Mapping[str, torch.Tensor]) -> MobileNet:
     keys = torchvision_keys(model)
     expected = set(keys.values())
@@ -93,9 +102,12 @@ def _load(model: MobileNet, state: Mapping[str, torch.Tensor]) -> MobileNet:
                                 f"{model.arch} at width {model.width_mult}")
     ours = model.state_dict()
     for k, tv in keys.items():
+        if not isinstance(state[tv], torch.Tensor):
+            raise StateDictMismatch(f"state dict: {tv} holds a {type(state[tv]).__name__}, expected a tensor")
         if state[tv].shape != ours[k].shape:
             raise StateDictMismatch(f"state dict: {tv} has shape {tuple(state[tv].shape)}, expected "
                                     f"{tuple(ours[k].shape)} (torchvision's {model.arch} at width {model.width_mult})")
+    _check_values({tv: state[tv] for tv in keys.values()})
     model.load_state_dict({k: state[tv] for k, tv in keys.items()})
     return model
 
@@ -110,8 +122,14 @@ def _recognise(tv_model: nn.Module) -> MobileNet:
         archs = ["mobilenet_v3_large", "mobilenet_v3_small"]
     else:
         raise ValueError(f"model: got {type(tv_model).__name__}, expected torchvision's MobileNetV2 or MobileNetV3")
-    linears = [m for m in tv_model.classifier if isinstance(m, nn.Linear)]
-    dropout = next(m.p for m in tv_model.classifier if isinstance(m, nn.Dropout))
+    layout = [nn.Dropout, nn.Linear] if archs == ["mobilenet_v2"] else [nn.Linear, nn.Hardswish, nn.Dropout, nn.Linear]
+    head = list(tv_model.classifier) if isinstance(tv_model.classifier, nn.Sequential) else [tv_model.classifier]
+    if [type(m) for m in head] != layout:
+        raise ValueError(f"model: its classifier is ({', '.join(type(m).__name__ for m in head)}), expected "
+                         f"torchvision's ({', '.join(t.__name__ for t in layout)}); to fine-tune, replace only the "
+                         "last layer: model.classifier[-1] = nn.Linear(model.classifier[-1].in_features, classes)")
+    linears = [m for m in head if isinstance(m, nn.Linear)]
+    dropout = next(m.p for m in head if isinstance(m, nn.Dropout))
     shapes = {k: v.shape for k, v in tv_model.state_dict().items()}
     for w in _WIDTHS:
         for arch in archs:
@@ -136,11 +154,16 @@ def from_torchvision(source: nn.Module | Mapping[str, torch.Tensor], arch: str |
         model = _recognise(source)
         state = source.state_dict()
     elif isinstance(source, Mapping):
-        if arch not in BUILDERS:
+        if not isinstance(arch, str) or arch not in BUILDERS:
             raise ValueError(f"arch: got {arch!r}, expected one of {sorted(BUILDERS)} with a state dict")
         if num_classes is None:  # the last linear layer says how many classes the weights were trained for
             last = "classifier.3.weight" if arch != "mobilenet_v2" else "classifier.1.weight"
-            num_classes = source[last].shape[0] if last in source else 1000
+            weight = source.get(last)
+            if last in source and not (isinstance(weight, torch.Tensor) and weight.dim() == 2):
+                got = f"a tensor of shape {tuple(weight.shape)}" if isinstance(weight, torch.Tensor) else \
+                    f"a {type(weight).__name__}"
+                raise StateDictMismatch(f"state dict: {last} holds {got}, expected a 2-D tensor (classes, features)")
+            num_classes = weight.shape[0] if last in source else 1000
         model = BUILDERS[arch](width_mult=width_mult, num_classes=num_classes)
         state = source
     else:

@@ -19,7 +19,7 @@ from itertools import accumulate, zip_longest
 import torch
 from torch import nn
 
-from . import models
+from . import _checks, configs, models
 from .blocks import Bneck, DepthwiseSeparable, InvertedResidual
 from .configs import V1Row, V2Row, V3Row
 from .layers import ConvBNAct, HSwish
@@ -44,10 +44,10 @@ class ShapeError(ValueError):
     """A table row that disagrees with the network built from the table (.row .operator .field .stated
     .traced); `field` is "input", "operator", or "order" (a row the builder cannot read where it stands)."""
 
-    def __init__(self, row: int, operator: str, field: str, stated, traced):
+    def __init__(self, row: int, operator: str, field: str, stated, traced, where: str | None = None):
         self.row, self.operator, self.field, self.stated, self.traced = row, operator, field, stated, traced
         show = fmt_shape if field == "input" else str
-        super().__init__(f"row {row} ({operator}): " + (f"out of order, tables are read as {traced}" if
+        super().__init__(f"{where or f'row {row}'} ({operator}): " + (f"out of order, tables are read as {traced}" if
                          field == "order" else f"table says {field} {show(stated)}, the network gives {show(traced)}"))
 
 
@@ -246,8 +246,10 @@ def _input_shape(model: nn.Module, input_size) -> tuple[int, int, int]:
     size = (input_size,) * 2 if isinstance(input_size, int) else tuple(input_size) \
         if isinstance(input_size, (tuple, list)) else ()
     size = (c, *size) if len(size) == 2 else size
-    if len(size) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size):
-        raise ValueError(f"input_size: got {input_size!r}, expected a positive int, (H, W) or (C, H, W)")
+    if (len(size) != 3 or not all(isinstance(s, int) and not isinstance(s, bool) and s > 0 for s in size)
+            or max(size[1:]) > _checks.MAX_RESOLUTION or size[0] > _checks.MAX_CHANNELS):
+        raise ValueError(f"input_size: got {input_size!r:.60}, expected a positive int, (H, W) or (C, H, W) "
+                         f"with sides <= {_checks.MAX_RESOLUTION}")
     return size
 
 
@@ -259,7 +261,7 @@ def shape_table(model: nn.Module, input_size=224) -> ShapeTable:
     V1 (Table 1): "conv dw 3×3" and "conv 1×1" rows per layer. `input_size` is the image side, (H, W),
     or (C, H, W) for a single block or Sequential of blocks. The model is left in its mode, untouched.
     """
-    shape = _input_shape(model, input_size)
+    shape = _input_shape(_checks.module("model", model), input_size)
     family, units, seen = _family(model), list(_units(model)), {}
 
     def record(mod, args, out):  # returns None: a hook's return value would replace the output
@@ -304,7 +306,9 @@ def check_table(rows, input_size=224, model: nn.Module | None = None) -> ShapeTa
     built elsewhere (e.g. by `from_table`, or at another width) instead. Rows with `input=None` are not
     checked. Returns the traced table lined up with the rows (V2: grouped as the rows are).
     """
+    where = getattr(rows, "where", None)  # a table file's rows know their lines (mnv3lib.tables.TableRows)
     rows = list(rows)
+    where = where if where and len(where) == len(rows) else [None] * len(rows)
     kinds = {type(r) for r in rows}
     if len(kinds) != 1 or not kinds <= set(_BUILDERS):
         raise ValueError(f"rows: got {sorted(k.__name__ for k in kinds) or 'no rows'}, "
@@ -314,13 +318,15 @@ def check_table(rows, input_size=224, model: nn.Module | None = None) -> ShapeTa
     codes = "".join(letters[r.operator] for r in rows)
     for i in range(len(rows)):  # a row out of order would make the builder build something else, or fail
         if not re.fullmatch(pattern, codes[:i + 1]):
-            raise ShapeError(i, paper[i].operator, "order", paper[i].operator, order)
+            raise ShapeError(i, paper[i].operator, "order", paper[i].operator, order, where[i])
+    if model is None:
+        configs.check_size(rows)
     traced = shape_table(_BUILDERS[kind](rows) if model is None else model, input_size)
     starts = list(accumulate((p.n for p in paper), initial=0))  # a V2 row spans its n blocks
     for i, (p, at) in enumerate(zip(paper, starts)):  # operator first: a pool's window is what reaches it
         got = traced[at] if at < len(traced) else ShapeRow(None, f"no such row (it has {len(traced)})")
         for field_, stated in (("operator", p.operator), ("input", p.input)):
             if stated is not None and stated != getattr(got, field_):
-                raise ShapeError(i, p.operator, field_, stated, getattr(got, field_))
+                raise ShapeError(i, p.operator, field_, stated, getattr(got, field_), where[i])
     lined_up = [replace(traced[at], n=p.n) for p, at in zip(paper, starts)]
     return ShapeTable(lined_up + traced.rows[starts[-1]:], traced.title, grouped=kind is V2Row)

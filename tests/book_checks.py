@@ -6,6 +6,7 @@ every check can fail. The allowlists below are the only exceptions, each with it
 from __future__ import annotations
 
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -100,3 +101,39 @@ def execution_status(page: Page) -> dict[str, str]:
     """The execution report's Status column (✅ / ❌) by document, read from the rendered {nb-exec-table}."""
     rows = [r for table in page.facts["tables"] for r in table if r and r[0] != "Document"]
     return {r[0]: r[-1] for r in rows if len(r) == 5}
+
+
+# A CDN script the site may load: an exact npm version on jsdelivr (which serves npm files byte for byte), so that its
+# integrity hash can hold. "mathjax@3", "@latest", a range, or another host cannot be pinned by a hash.
+PINNED_CDN_URL = re.compile(r"^https://cdn\.jsdelivr\.net/npm/(@[a-z0-9][\w.-]*/)?[a-z0-9][\w.-]*"
+                            r"@\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?/[^?#]+$")
+INTEGRITY = re.compile(r"^(sha256|sha384|sha512)-[A-Za-z0-9+/]{43,}={0,2}$")
+
+
+def cdn_script_problem(src: str, integrity: str | None) -> str | None:
+    """Why a script loaded from `src` is not pinned (None: a local script, or an exact-version CDN file with a hash)."""
+    if not re.match(r"^(https?:)?//", src.strip()):
+        return None  # same-origin: part of the published site itself
+    if not PINNED_CDN_URL.match(src.strip()):
+        return f"{src}: not an exact-version npm file on cdn.jsdelivr.net"
+    if not integrity or not all(INTEGRITY.match(h) for h in integrity.split()):
+        return f"{src}: no integrity hash (sha256/384/512) — got {integrity!r}"
+    return None
+
+
+class _Scripts(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.found: list[tuple[str, str | None]] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "script" and a.get("src"):
+            self.found.append((a["src"], a.get("integrity")))
+
+
+def unpinned_cdn_scripts(html_text: str) -> list[str]:
+    """Every `<script src=...>` of a page from another origin that lacks an exact version or an integrity hash."""
+    parser = _Scripts()
+    parser.feed(html_text)
+    return [why for src, integrity in parser.found if (why := cdn_script_problem(src, integrity))]

@@ -76,7 +76,7 @@ def test_check_paper_tables_pass():
 def test_check_circulated_table_fails_at_the_stride_error():
     p = run("check", EXAMPLES / "v3_small_circulated.csv", ok=False)
     line = one_line_error(p, code=1)
-    assert "row 2" in line and "56²×16" in line and "112²×16" in line
+    assert "line 4" in line and "56²×16" in line and "112²×16" in line  # the file's own line number
 
 
 def test_example_tables_are_the_papers():
@@ -112,7 +112,7 @@ def test_bad_input_is_one_line(args, match):
 
 
 @pytest.mark.parametrize("content,match", [
-    ("input,operator,exp,out,SE,NL\n224²×3,conv2d 3×3,–,16,–,HS\n", "columns: bad.csv row 1 lacks s"),
+    ("input,operator,exp,out,SE,NL\n224²×3,conv2d 3×3,–,16,–,HS\n", "columns: bad.csv line 2 lacks s"),
     ("input,operator,exp,out,SE,NL,s\n224²×3,conv2d 3×3,–,16,–,GELU,2\n", "nl: got 'GELU'"),
     ("input,operator,exp,out,SE,NL,s\n224²×3,deconv 3×3,–,16,–,HS,2\n", "operator: got 'deconv 3×3'"),
     ("input,operator,exp,out,SE,NL,s\n224²×3,conv2d 3×3,–,16.5,–,HS,2\n", "out: got '16.5'"),
