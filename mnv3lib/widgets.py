@@ -176,7 +176,6 @@ class Explorer(VBox):
         """The static form: every combination of the controls' values, precomputed (see static_explorer)."""
         from . import static_explorer
 
-<<<<<<< HEAD
         specs = [static_explorer.control_spec(k, w) for k, w in self.controls.items()]
 
         def view(values):
@@ -202,18 +201,10 @@ def explorer(update, *, facts=None, name: str | None = None, **controls) -> Expl
     Checkbox, ToggleButtons) named after `update`'s argument. `name` identifies the explorer on the
     page (default: the function's name). For a slow view, give sliders `continuous_update=False`."""
     if not callable(update):
-        raise ValueError(f"update: got {update!r}, expected a function of the controls' values that returns the view")
+        raise ValueError(f"update: got {type(update).__name__} {update!r:.40}, expected a function of the controls' "
+                         "values that returns the view")
     if facts is not None and not callable(facts):
         raise ValueError(f"facts: got {facts!r}, expected None or a function of the controls' values returning a dict")
-=======
-def explorer(update, **controls) -> Explorer:
-    """A widget: the controls, and below them the view `update(**values)` returns, redrawn whenever
-    a control changes. Each control is an ipywidgets value widget (IntSlider, FloatSlider,
-    SelectionSlider, Dropdown, Checkbox, ToggleButtons, ...) named after `update`'s argument. For
-    a slow view, give sliders `continuous_update=False` so it redraws once, on release."""
-    if not callable(update):
-        raise ValueError(f"update: got {type(update).__name__} {update!r:.40}, expected a function returning the view")
->>>>>>> hardening
     if not controls:
         raise ValueError("controls: got none, expected at least one, e.g. alpha=Dropdown(options=[1.0, 0.5])")
     for key, w in controls.items():
