@@ -26,7 +26,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 __all__ = ["MissingPackage", "PINS", "NETWORKS", "fold_batchnorm", "count_batchnorm", "export_onnx",
-           "onnx_ops", "runtime_ops", "session", "run_onnx", "quantize_int8", "onnx_accuracy", "export_networks",
+           "onnx_ops", "runtime_ops", "session", "run_onnx", "quantize_int8", "onnx_accuracy", "networks", "export_networks",
            "export_digits", "file_mb"]
 
 # The versions requirements.txt pins: the install hint names them.
@@ -245,14 +245,31 @@ def file_mb(path) -> float:
     return os.path.getsize(path) / 1e6
 
 
-def export_networks(folder, resolution: int = 224, seed: int = 0) -> dict[str, Path]:
-    """Export V1, V2, V3-Large and V3-Small (width 1.0, 1000 classes, seeded random weights: enough for timing)
-    as batch-1 float32 ONNX files in `folder`: {"V1": folder/"mobilenet_v1.onnx", ...}."""
-    paths = {}
+def networks(seed: int = 0) -> dict[str, nn.Module]:
+    """V1, V2, V3-Large and V3-Small (width 1.0, 1000 classes) in eval mode, with seeded random weights and
+    BatchNorm statistics taken from one batch of 2 random 224×224 images: untrained, but with activations of a
+    trained network's scale (freshly initialised ones shrink layer after layer), which is enough for timing
+    and makes equality checks meaningful."""
+    out = {}
     for name, build in _networks().items():
         torch.manual_seed(seed)
-        paths[name] = export_onnx(build().eval(), Path(folder) / f"{build.__name__}.onnx", resolution)
-    return paths
+        model = build()
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.reset_running_stats()
+                m.momentum = None  # cumulative average: one batch sets the statistics exactly
+        with torch.no_grad():
+            model.train()(torch.randn(2, 3, 224, 224, generator=torch.Generator().manual_seed(seed)))
+        out[name] = model.eval()
+    return out
+
+
+def export_networks(folder, resolution: int = 224, seed: int = 0) -> dict[str, Path]:
+    """Export the four `networks()` as batch-1 float32 ONNX files in `folder`:
+    {"V1": folder/"mobilenet_v1.onnx", "V2": ..., "V3-Large": ..., "V3-Small": ...}."""
+    files = dict(zip(NETWORKS, ("mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small")))
+    return {name: export_onnx(model, Path(folder) / f"{files[name]}.onnx", resolution)
+            for name, model in networks(seed).items()}
 
 
 def export_digits(model: nn.Module, folder, size: int = 32, seed: int = 0,
