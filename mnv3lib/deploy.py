@@ -25,9 +25,9 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-__all__ = ["MissingPackage", "PINS", "NETWORKS", "fold_batchnorm", "count_batchnorm", "export_onnx",
-           "onnx_ops", "runtime_ops", "session", "run_onnx", "quantize_int8", "onnx_accuracy", "networks", "export_networks",
-           "export_digits", "file_mb"]
+__all__ = ["MissingPackage", "PINS", "NETWORKS", "fold_batchnorm", "count_batchnorm", "export_onnx", "onnx_ops",
+           "runtime_ops", "session", "run_onnx", "quantize_int8", "calibration_images", "onnx_accuracy",
+           "networks", "export_networks", "quantize_networks", "export_digits", "file_mb"]
 
 # The versions requirements.txt pins: the install hint names them.
 PINS = {"onnx": "onnx==1.23.2", "onnxruntime": "onnxruntime==1.32.0", "onnxscript": "onnxscript==0.7.2"}
@@ -233,6 +233,14 @@ def quantize_int8(fp32_path, out_path, calibration) -> Path:
     return out_path
 
 
+def calibration_images(count: int = 16, size: int = 224, seed: int = 0) -> torch.Tensor:
+    """`count` real images for calibration: the first digits of the train split, preprocessed to `size`
+    (`mnv3lib.data.preprocess`), float32 (count, 3, size, size)."""
+    from .data import digits_arrays, preprocess
+
+    return preprocess(digits_arrays("train", seed)[0][:count], size)
+
+
 def onnx_accuracy(model, dataset) -> float:
     """Top-1 accuracy (%) of an ONNX model (path or session) on a dataset of (image, label) pairs."""
     images = torch.stack([x for x, _ in dataset]).numpy()
@@ -272,13 +280,15 @@ def export_networks(folder, resolution: int = 224, seed: int = 0) -> dict[str, P
             for name, model in networks(seed).items()}
 
 
-def export_digits(model: nn.Module, folder, size: int = 32, seed: int = 0,
-                  calibration_images: int = 200) -> dict[str, Path]:
-    """The digits classifier (chapter 6) as fp32 and int8 ONNX files in `folder`: {"fp32": ..., "int8": ...}.
-    The int8 file is calibrated on the first `calibration_images` images of the digits' train split."""
-    from .data import digits
+def quantize_networks(paths: dict[str, Path], calibration) -> dict[str, Path]:
+    """int8 copies (`quantize_int8`) of the fp32 exports `paths` ({name: path}), beside them as *.int8.onnx."""
+    return {name: quantize_int8(p, Path(p).with_suffix(".int8.onnx"), calibration) for name, p in paths.items()}
 
-    train = digits("train", size=size, seed=seed)
-    calibration = torch.stack([train[i][0] for i in range(min(calibration_images, len(train)))])
+
+def export_digits(model: nn.Module, folder, size: int = 32, seed: int = 0,
+                  calibration: int = 200) -> dict[str, Path]:
+    """The digits classifier (chapter 6) as fp32 and int8 ONNX files in `folder`: {"fp32": ..., "int8": ...}.
+    The int8 file is calibrated on the first `calibration` images of the digits' train split."""
+    images = calibration_images(calibration, size, seed)
     fp32 = export_onnx(model.eval(), Path(folder) / "digits.onnx", size)
-    return {"fp32": fp32, "int8": quantize_int8(fp32, Path(folder) / "digits.int8.onnx", calibration)}
+    return {"fp32": fp32, "int8": quantize_int8(fp32, Path(folder) / "digits.int8.onnx", images)}

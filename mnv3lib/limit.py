@@ -14,7 +14,9 @@ import gc
 import os
 import shutil
 import time
+from pathlib import Path
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -23,8 +25,9 @@ from torch import nn
 from . import latency
 from .latency import Latency
 
-__all__ = ["ROUNDS", "rounds", "time_interleaved", "matmul_throughput", "limit_ms", "runners",
-           "compile_enabled", "ACTIVATIONS", "activation_model", "activation_costs"]
+__all__ = ["ROUNDS", "rounds", "time_interleaved", "matmul_throughput", "limit_ms", "runners", "RuntimeTable",
+           "measure_runtimes",
+           "compile_enabled", "ACTIVATIONS", "activation_model", "activation_costs", "ort_profile"]
 
 ROUNDS = {"quick": (2, 9), "full": (3, 31)}  # (warm-up calls, timed calls) per callable
 
@@ -129,6 +132,52 @@ def runners(model: nn.Module, resolution: int, fp32=None, int8=None, compile: bo
     return calls
 
 
+@dataclass(frozen=True)
+class RuntimeTable:
+    """Median ms of every (network, runtime) pair, and the physical limit measured in the same run."""
+    ms: dict            # (network, runtime) → median ms
+    madds: dict         # network → multiply-adds
+    rates: dict         # "torch.mm" / "ORT MatMul" → multiply-adds per second
+    threads: int
+
+    @property
+    def rate(self) -> float:
+        """The best measured multiply-add rate: the one the limit uses."""
+        return max(self.rates.values())
+
+    @property
+    def networks(self) -> list[str]:
+        return list(dict.fromkeys(n for n, _ in self.ms))
+
+    @property
+    def runtimes(self) -> list[str]:
+        return list(dict.fromkeys(r for _, r in self.ms))
+
+    def limit_ms(self, network: str) -> float:
+        return limit_ms(self.madds[network], self.rate)
+
+    def ratio(self, network: str, runtime: str) -> float:
+        """Latency as a multiple of the physical limit (1 = nothing but multiply-adds at full speed)."""
+        return self.ms[network, runtime] / self.limit_ms(network)
+
+    def rows(self, unit: str = "ms") -> list[list]:
+        """One row per network: MAdds (M), limit (ms), then each runtime in `unit` ("ms" or "× limit")."""
+        value = (lambda n, r: round(self.ms[n, r], 2)) if unit == "ms" else \
+            (lambda n, r: round(self.ratio(n, r), 2))
+        return [[n, round(self.madds[n] / 1e6, 1), round(self.limit_ms(n), 2),
+                 *[value(n, r) if (n, r) in self.ms else "—" for r in self.runtimes]] for n in self.networks]
+
+
+def measure_runtimes(calls: dict[str, dict[str, Callable]], madds: dict[str, int], threads: int = 1,
+                     size: int = 1024) -> RuntimeTable:
+    """Time every network's runtimes (`calls[network][runtime]`, e.g. from `runners`) and the matrix products
+    of `matmul_throughput`, all interleaved in one run."""
+    flat = {f"{n}\t{r}": f for n, runs in calls.items() for r, f in runs.items()}
+    measured = matmul_throughput(size, threads, flat)
+    ms = {tuple(k.split("\t")): measured[k].median_ms for k in flat}
+    return RuntimeTable(ms, dict(madds), {k: measured[k] for k in ("torch.mm", "ORT MatMul")}, threads)
+
+
 def _channels_last(model: nn.Module) -> nn.Module:
     import copy
 
@@ -177,3 +226,33 @@ def activation_costs(shape=(1, 240, 28, 28), threads: int = 1, repeats: int = 20
         sess = ort.InferenceSession(activation_model(name, shape), options, providers=["CPUExecutionProvider"])
         calls[name] = lambda sess=sess: sess.run(None, {"x": x})
     return time_interleaved(calls, warmup=5, repeats=repeats, threads=threads)
+
+
+def ort_profile(path, runs: int = 20, threads: int = 1) -> dict[str, float]:
+    """Where ONNX Runtime spends a forward pass: {operator type: µs per pass}, most expensive first, from
+    ONNX Runtime's own profiler (the graph it runs, after fusions) over `runs` passes on a seeded input."""
+    import json
+    import tempfile
+    from collections import Counter
+
+    from .deploy import _need, _load
+
+    ort = _need("onnxruntime")
+    _load(path)
+    with tempfile.TemporaryDirectory() as tmp:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        options.enable_profiling, options.profile_file_prefix = True, str(Path(tmp) / "profile")
+        options.log_severity_level = 3
+        sess = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        inp = sess.get_inputs()[0]
+        x = np.random.default_rng(0).standard_normal([d if isinstance(d, int) else 1 for d in inp.shape],
+                                                     dtype=np.float32)
+        for _ in range(runs):
+            sess.run(None, {inp.name: x})
+        events = json.loads(Path(sess.end_profiling()).read_text())
+    total = Counter()
+    for e in events:
+        if e.get("cat") == "Node" and e["name"].endswith("_kernel_time"):
+            total[e["args"]["op_name"]] += e["dur"] / runs
+    return dict(total.most_common())

@@ -75,7 +75,7 @@ def test_int8_keeps_digits_accuracy_and_shrinks_the_file(tmp_path):
     from mnv3lib.data import digits
 
     model = _digits_classifier()
-    paths = deploy.export_digits(model, tmp_path, size=32, calibration_images=100)
+    paths = deploy.export_digits(model, tmp_path, size=32, calibration=100)
     test = digits("test", size=32)
     fp32, int8 = (deploy.onnx_accuracy(paths[k], test) for k in ("fp32", "int8"))
     assert fp32 > 80, "the classifier was trained"
