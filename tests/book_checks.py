@@ -21,11 +21,8 @@ ALLOWED_JS_ERRORS = [
 ]
 # External URLs a page may request at load without failing; everything else must come from the CDN mirror.
 ALLOWED_EXTERNAL: list[re.Pattern] = []
-# Same-origin requests that may fail. The ipywidgets HTML manager's AMD bundle (html-manager 1.0.x) computes the URL
-# of its FontAwesome icon fonts relative to the page (book/@jupyter-widgets/html-manager/dist/<hash>.woff2) before it
-# reads window.__jupyter_widgets_assets_path__, so they 404 on the published site too. Only widget icons (Button
-# icon=...) would be missing; the chapters' sliders, dropdowns and checkboxes use none.
-ALLOWED_LOCAL_FAILURES = [re.compile(r"/@jupyter-widgets/html-manager/dist/[0-9a-f]{20}\.(woff2?|ttf|eot|svg) ")]
+# Same-origin requests that may fail: none.
+ALLOWED_LOCAL_FAILURES: list[re.Pattern] = []
 # What a reader should never see in an output cell: warnings, tracebacks, tqdm-style progress bars, carriage returns.
 NOISE = re.compile(r"Warning\b|warnings\.warn|Traceback \(most recent call last\)|\d+%\|[^|\n]*\||\r")
 
@@ -72,17 +69,11 @@ def output_noise(page: Page) -> list[str]:
 
 
 def widget_problems(page: Page) -> list[str]:
-    """A page that displays widgets carries their saved state, and the widget manager draws every view from it."""
-    w = page.facts["widgets"]
-    if not w["views"]:
-        return []
-    missing = [m for m in w["views"] if m not in w["stateModels"]]
-    problems = [] if w["stateTags"] else [f"{len(w['views'])} widget views but no widget-state script"]
-    problems += [f"widget state unreadable: {w['stateError']}"] if w["stateError"] else []
-    problems += [f"views of models missing from the saved state: {missing}"] if missing else []
-    if w["rendered"] < len(w["views"]):
-        problems.append(f"the widget manager drew {w['rendered']} of {len(w['views'])} views")
-    return problems
+    """The book loads no widget manager (explorers are static HTML + script), so a widget view on a page would show
+    nothing: a frozen or missing explorable."""
+    views = page.facts["widgets"]["views"]
+    return [f"{len(views)} ipywidgets view(s) that nothing draws on the static page: display an mnv3lib.widgets "
+            "explorer (it carries a static form) instead"] if views else []
 
 
 def chapter_structure(page: Page) -> list[str]:

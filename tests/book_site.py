@@ -1,10 +1,10 @@
 """Build the book, serve it on localhost and read every page in headless Chromium (used by test_rendered_book.py).
 
-The pages load three scripts from cdn.jsdelivr.net (MathJax, RequireJS, the ipywidgets HTML manager), each pinned
-to an exact npm version in _config.yml. The browser never reaches the network: requests for those pinned npm files
+The pages load one script from cdn.jsdelivr.net (MathJax), pinned to an exact npm version in _config.yml. The browser never reaches the network: requests for those pinned npm files
 are answered from a local copy of the same npm packages (`make test` fills `.venv/cdn/` with `npm pack`), every
 other external request is aborted and reported. So math and widgets really render in the test, identically here,
-offline, and on a CI runner that has the network.
+offline, and on a CI runner that has the network. Explorers are static HTML + script (mnv3lib.widgets): no widget
+manager is loaded.
 """
 from __future__ import annotations
 
@@ -91,6 +91,15 @@ def build_book(out: Path, cache: Path | None = None) -> Build:
     return Build(out / "_build" / "html", time.perf_counter() - start, run.returncode, run.stdout + run.stderr)
 
 
+def page_weight(html: Path, page: str) -> int:
+    """Bytes of a page's own: its HTML and the local images it shows (the shared theme and CDN scripts aside)."""
+    file = html / page
+    text = file.read_text(errors="replace")
+    images = {(file.parent / unquote(src)).resolve() for src in re.findall(r'<img[^>]+src="([^"]+)"', text)
+              if not src.startswith(("data:", "http:", "https:"))}
+    return file.stat().st_size + sum(i.stat().st_size for i in images if i.is_file())
+
+
 def site_pages(html: Path) -> list[str]:
     """Every HTML page of the built site, as paths relative to its root (theme assets excluded)."""
     return sorted(p.relative_to(html).as_posix() for p in html.rglob("*.html")
@@ -157,19 +166,16 @@ class Page:
 
 EMPTY_FACTS = {"images": [], "links": [], "launch": [], "tables": [], "streams": [], "colabBootstrapVisible": False,
                "math": {"script": "absent", "count": 0, "rendered": 0, "errors": []},
-               "widgets": {"views": [], "stateTags": 0, "stateModels": [], "stateError": None, "rendered": 0},
+               "widgets": {"views": [], "explorers": 0},
                "structure": {"h1": [], "h2Count": 0, "articleImages": 0, "figureBeforeThirdH2": False,
                              "objectivesBeforeSecondH2": False}}
-# Runs in the page once it has loaded: waits for images, MathJax and the widget manager, then reports.
+# Runs in the page once it has loaded: waits for images and MathJax, then reports.
 PAGE_FACTS_JS = (Path(__file__).with_name("page_facts.js")).read_text()
 
 
-def read_pages(base_url: str, html: Path, timeout_ms: int = 30_000) -> tuple[dict[str, Page], list[str]]:
-    """Open every page of the site in one headless Chromium. Returns the pages' reports and the blocked external URLs."""
-    from playwright.sync_api import sync_playwright
-
-    blocked: list[str] = []
-    origin = base_url.rstrip("/")
+def offline_route(origin: str, blocked: list[str]):
+    """A Playwright route handler: the site's own files pass, pinned CDN files come from the local mirror, anything
+    else is aborted and its URL appended to `blocked`."""
 
     def route(r):
         url = r.request.url
@@ -181,6 +187,17 @@ def read_pages(base_url: str, html: Path, timeout_ms: int = 30_000) -> tuple[dic
             return r.fulfill(path=str(local), headers={"Access-Control-Allow-Origin": "*"})
         blocked.append(url)
         return r.abort("blockedbyclient")
+
+    return route
+
+
+def read_pages(base_url: str, html: Path, timeout_ms: int = 30_000) -> tuple[dict[str, Page], list[str]]:
+    """Open every page of the site in one headless Chromium. Returns the pages' reports and the blocked external URLs."""
+    from playwright.sync_api import sync_playwright
+
+    blocked: list[str] = []
+    origin = base_url.rstrip("/")
+    route = offline_route(origin, blocked)
 
     pages = {}
     with sync_playwright() as pw:

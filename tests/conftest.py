@@ -1,5 +1,16 @@
+import os
+from pathlib import Path
+
 import pytest
 import torch
+
+
+@pytest.fixture(scope="session")
+def executed_cache(tmp_path_factory):
+    """This run's jupyter-cache: tests/test_chapters.py executes each chapter into it once, and the rendered-book
+    test builds the book from it (execute_notebooks: cache), so no chapter executes twice."""
+    kept = os.environ.get("BOOK_EXECUTE_CACHE")  # the Pages workflow keeps one between runs
+    return Path(kept) if kept else tmp_path_factory.mktemp("jupyter-cache")
 
 
 @pytest.fixture(autouse=True)

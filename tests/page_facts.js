@@ -1,5 +1,5 @@
 // Evaluated by tests/book_site.py in every page of the built book, after the load event.
-// Waits (bounded) for MathJax to typeset, the widget manager to render and images to decode, then reports facts
+// Waits (bounded) for MathJax to typeset and images to decode, then reports facts
 // that tests/book_checks.py judges. Returns plain JSON.
 async (timeoutMs) => {
   const deadline = Date.now() + timeoutMs * 0.8;
@@ -27,24 +27,15 @@ async (timeoutMs) => {
     errors: [...article.querySelectorAll("mjx-merror")].map((e) => e.getAttribute("data-mjx-error") || e.textContent),
   };
 
-  // Widgets: the page embeds views (one script per displayed widget) and the state they need.
-  const views = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')];
-  const stateTags = [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-state+json"]')];
-  let stateModels = [];
-  let stateError = null;
-  try {
-    stateModels = stateTags.flatMap((s) => Object.keys(JSON.parse(s.textContent).state || {}));
-  } catch (e) { stateError = String(e); }
-  // The manager inserts a div.widget-subarea before each view script and draws the widget into it.
-  const rendered = () => [...document.querySelectorAll(".widget-subarea")].filter((s) => s.children.length).length;
-  const manager = document.querySelector('script[src*="@jupyter-widgets/html-manager"]');
-  if (views.length && stateTags.length && manager) await until(() => rendered() >= views.length);
+  // Widgets: the book loads no widget manager, so a saved widget view would draw nothing; explorers are static
+  // HTML + script (div.mnv3-explorer), driven separately (book_explorers.py).
   const widgets = {
-    views: views.map((v) => { try { return JSON.parse(v.textContent).model_id; } catch (e) { return null; } }),
-    stateTags: stateTags.length, stateModels, stateError, rendered: rendered(),
+    views: [...document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')].map((v) => {
+      try { return JSON.parse(v.textContent).model_id; } catch (e) { return null; } }),
+    explorers: document.querySelectorAll("div.mnv3-explorer").length,
   };
 
-  // Images, once widgets have drawn theirs: load lazy ones too, then decode each (decode() rejects for a broken image).
+  // Images: load lazy ones too, then decode each (decode() rejects for a broken image).
   const imgs = [...document.images];
   imgs.forEach((img) => { img.loading = "eager"; });
   const decoded = await Promise.all(imgs.map((img) => img.decode().then(() => true, () => false)));

@@ -68,6 +68,52 @@ def test_each_planted_fault_is_reported(pages):
     noise = check.output_noise(bad)
     assert [p.split(":")[0] for p in noise] == ["stderr output", "noise in output", "noise in output",
                                                 "the Colab bootstrap cell is visible (tag it remove-cell)"]
-    assert check.widget_problems(bad)[0] == "1 widget views but no widget-state script"
+    assert check.widget_problems(bad)[0].startswith("1 ipywidgets view(s) that nothing draws on the static page")
     assert check.chapter_structure(bad) == ["first figure not near the top (it comes after the 3rd section heading)",
                                             "no learning objectives before the 2nd section heading"]
+
+
+# ---------------------------------------------------------------- explorers: a live one and a frozen one
+def _explorer_page(tmp, frozen: bool) -> str:
+    import ipywidgets as w
+    from mnv3lib import widgets
+
+    def view(n, on):
+        return f"n = {n}, on = {on}"
+
+    ex = widgets.explorer(view, facts=lambda n, on: {"n": n, "on": on}, name="planted",
+                          n=w.SelectionSlider(options=[1, 2, 3, 4], value=2, description="n"),
+                          on=w.Checkbox(value=False, description="on"))
+    html = ex.static_html()
+    if frozen:  # every state shows the first view: what a page with saved widget state did
+        import json
+        import re
+
+        data = re.search(r'<script type="application/json" class="mnv3-data">(.*?)</script>', html).group(1)
+        payload = json.loads(data.replace("<\\/", "</"))
+        shown = re.search(r'data-state="([0-9,]+)"', html).group(1)
+        payload["states"] = {k: payload["states"][shown] for k in payload["states"]}
+        html = html.replace(data, json.dumps(payload).replace("</", "<\\/"))
+    return HEAD + f"<body><main><h1>E</h1>{html}</main></body></html>"
+
+
+def test_the_explorer_driver_sees_live_and_frozen_explorers(tmp_path):
+    import book_explorers as bx
+
+    if bs.browser_unavailable():
+        (pytest.fail if bs.under_ci() else pytest.skip)(f"browser check not run: {bs.browser_unavailable()}")
+    (tmp_path / "live.html").write_text(_explorer_page(tmp_path, frozen=False))
+    (tmp_path / "frozen.html").write_text(_explorer_page(tmp_path, frozen=True))
+    with bs.serve(tmp_path) as base:
+        blocked = []
+        runs = bx.drive_all(base, ["live.html", "frozen.html"], bs.CHROMIUM, bs.CHROMIUM_FLAGS,
+                            bs.offline_route(base.rstrip("/"), blocked))
+    live, frozen = runs
+    assert live.name == "planted" and live.states == 8
+    assert [(m.control, m.value) for m in live.moves] == [("n", 1), ("n", 3), ("n", 4), ("on", True)]
+    assert all(m.changed for m in live.moves) and live.keyboard_changed
+    assert [m.facts for m in live.moves] == [{"n": 1, "on": False}, {"n": 3, "on": False}, {"n": 4, "on": False},
+                                             {"n": 4, "on": True}]
+    assert all(m.values == [m.facts["n"], m.facts["on"]] for m in live.moves)
+    assert not any(m.changed for m in frozen.moves)
+    assert live.layout_problems == [] and not any(m.requests for m in live.moves) and not blocked

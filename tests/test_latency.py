@@ -122,7 +122,7 @@ def test_quick_mode_follows_the_environment(monkeypatch):
     assert not latency.quick_mode() and latency.settings() == latency.FULL
     assert latency.settings(quick=True) == latency.QUICK
     monkeypatch.delenv(latency.ENV)
-    assert latency.quick_mode(), "unset: quick inside pytest (nbmake's kernels inherit this variable)"
+    assert latency.quick_mode(), "unset: quick inside pytest (the chapters' kernels inherit this variable)"
     monkeypatch.delenv("PYTEST_CURRENT_TEST")
     assert not latency.quick_mode()
     monkeypatch.setenv(latency.ENV, "fast")

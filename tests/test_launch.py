@@ -16,7 +16,7 @@ CONFIG = bs.book_config()
 REPO_URL, BRANCH = CONFIG["repository"]["url"], CONFIG["repository"]["branch"]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 # Needed to build and test the book, not to run a chapter: Binder leaves them out.
-BUILD_AND_TEST_TOOLS = {"jupyter-book", "myst-nb", "pytest", "nbmake", "playwright"}
+BUILD_AND_TEST_TOOLS = {"jupyter-book", "myst-nb", "pytest", "jupyter-cache", "playwright"}
 
 
 def pins(path: Path) -> dict[str, str]:

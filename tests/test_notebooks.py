@@ -1,4 +1,4 @@
-"""Every chapter is committed in the form Jupyter Book and nbmake expect: kernelspec python3, no outputs."""
+"""Every chapter is committed in the form Jupyter Book and tests/test_chapters.py expect: kernelspec python3, no outputs."""
 import json
 from pathlib import Path
 

@@ -8,8 +8,9 @@ module skips and says why; under CI (CI=true) it fails instead.
 
 Environment knobs, both set by the Pages workflow only:
 - BOOK_OUTPUT=DIR builds into DIR/_build/html and keeps it, so the workflow deploys the site that was tested.
-- BOOK_EXECUTE_CACHE=DIR builds with `execute_notebooks: cache` over that jupyter-cache folder instead of
-  `force`. nbmake still executes every chapter afresh in the same `make test`.
+- BOOK_EXECUTE_CACHE=DIR: the jupyter-cache folder to use (kept between runs by the workflow) instead of a temporary
+  one. Either way tests/test_chapters.py executes every chapter into it and the build reads it
+  (`execute_notebooks: cache`), so each chapter executes once per `make test`.
 """
 from __future__ import annotations
 
@@ -21,31 +22,41 @@ import time
 from pathlib import Path
 
 import book_checks as check
+import book_explorers as bx
 import book_site as bs
+import explorer_facts
 import pytest
 
 
 @pytest.fixture(scope="module")
-def site(request):
+def site(request, executed_cache):
     reason = bs.browser_unavailable()
     if reason:
         (pytest.fail if bs.under_ci() else pytest.skip)(f"browser check not run: {reason}")
     with tempfile.TemporaryDirectory(prefix="book-test-") as tmp:
         out = Path(os.environ.get("BOOK_OUTPUT") or tmp)
-        cache = os.environ.get("BOOK_EXECUTE_CACHE")
-        build = bs.build_book(out, Path(cache) if cache else None)
-        pages, blocked, browse_s = {}, [], 0.0
+        # the chapters test_chapters.py executed in this run (any it did not are executed by the build itself)
+        build = bs.build_book(out, executed_cache)
+        pages, blocked, runs, browse_s = {}, [], [], 0.0
         if build.returncode == 0:
             start = time.perf_counter()
             with bs.serve(build.html) as base:
                 pages, blocked = bs.read_pages(base, build.html)
+                with_explorers = [p for p, page in pages.items() if page.facts["widgets"].get("explorers")]
+                runs = bx.drive_all(base, with_explorers, bs.CHROMIUM, bs.CHROMIUM_FLAGS,
+                                    bs.offline_route(base.rstrip("/"), blocked))
             browse_s = time.perf_counter() - start
-        summary = {"pages": len(pages), "chapters": len(bs.chapter_notebooks()), "execute": "cache" if cache else "force",
+        summary = {"pages": len(pages), "chapters": len(bs.chapter_notebooks()), "execute": "cache",
                    "build_s": round(build.seconds, 1), "browser_s": round(browse_s, 1)}
         capture = request.config.pluginmanager.getplugin("capturemanager")
         with capture.global_and_fixture_disabled():  # the measurements, on the terminal whatever the capture mode
             print(f"\nrendered book: {json.dumps(summary)}")
-        yield {"build": build, "pages": pages, "blocked": blocked}
+            for run in runs:
+                times = sorted(m.response_ms for m in run.moves)
+                median = times[len(times) // 2] if times else float("nan")
+                print(f"  explorer {run.name} ({run.page}): {run.states} states, {len(run.moves)} moves, "
+                      f"median response {median:.1f} ms, page weight {bs.page_weight(build.html, run.page) / 1e6:.2f} MB")
+        yield {"build": build, "pages": pages, "blocked": blocked, "explorers": runs}
 
 
 def _pages(site) -> dict[str, bs.Page]:
@@ -126,15 +137,76 @@ def test_chapters_show_title_objectives_and_a_figure_near_the_top(site):
     _assert_none({doc: check.chapter_structure(page) for doc, page in _chapters(site).items()})
 
 
-def test_chapters_that_build_widgets_show_them(site):
-    """An explorable must reach the page (as embedded state), not get lost between the kernel and the HTML."""
+def test_chapters_that_build_explorers_show_them(site):
+    """An explorable must reach the page in its static form, not get lost between the kernel and the HTML."""
     problems = {}
     for doc, page in _chapters(site).items():
         nb = json.loads(bs.chapter_notebooks()[doc].read_text())
         code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-        if re.search(r"ipywidgets|mnv3lib\.widgets|\bwidgets\.explorer\(", code) and not page.facts["widgets"]["views"]:
-            problems[doc] = ["its code builds widgets but its page embeds none"]
+        calls = len(re.findall(r"\bwidgets\.explorer\(|\bcomparer\.for_variants\(", code))
+        if page.facts["widgets"]["explorers"] < calls:
+            problems[doc] = [f"its code displays {calls} explorers, its page has {page.facts['widgets']['explorers']}"]
     _assert_none(problems)
+
+
+# ---------------------------------------------------------------- explorers, driven at a phone's width (issue 12)
+def _runs(site):
+    _pages(site)
+    runs = site["explorers"]
+    assert runs, "no explorer found on any page: is the driver live?"
+    return runs
+
+
+def test_every_explorer_answers_every_control(site):
+    problems = {}
+    for run in _runs(site):
+        key = f"{run.page} {run.name}"
+        issues = list(run.errors) + list(run.layout_problems)
+        for i, control in enumerate(run.controls):
+            moved = {m.value for m in run.moves if m.control == control["name"]}
+            if len(moved) < min(2, len(control["labels"]) - 1):
+                issues.append(f"control {control['name']} moved to {len(moved)} values only")
+        issues += [f"moving {m.control} to {m.value!r} changed nothing on the page (frozen)" for m in run.moves
+                   if not m.changed]
+        issues += [f"moving {m.control} fetched {m.requests}" for m in run.moves if m.requests]
+        issues += [] if run.keyboard_changed else ["its first control does not answer the keyboard"]
+        if issues:
+            problems[key] = issues
+    _assert_none(problems)
+
+
+def test_explorers_show_mnv3libs_numbers_for_every_setting(site):
+    problems, checked = {}, 0
+    for run in _runs(site):
+        expect = explorer_facts.EXPECTED.get(run.name)
+        if expect is None:
+            continue
+        names = [c["name"] for c in run.controls]
+        for m in run.moves:
+            values = dict(zip(names, m.values))
+            want = expect(**values)
+            wrong = explorer_facts.differences(m.facts or {}, want)
+            checked += 1
+            if wrong:
+                problems.setdefault(f"{run.page} {run.name}", []).append(f"at {values}: {wrong}")
+    _assert_none(problems)
+    assert checked >= 20, f"only {checked} settings had their numbers checked"
+
+
+def test_explorers_answer_within_100_ms(site):
+    slow = {}
+    for run in _runs(site):
+        times = sorted(m.response_ms for m in run.moves)
+        median = times[len(times) // 2]
+        if not median < 100:
+            slow[f"{run.page} {run.name}"] = [f"median response {median:.1f} ms over {len(times)} moves"]
+    _assert_none(slow)
+
+
+def test_chapter_pages_weigh_at_most_5_mb(site):
+    html = site["build"].html
+    _assert_none({doc: [f"{bs.page_weight(html, f'{doc}.html') / 1e6:.2f} MB of its own (HTML and images)"]
+                  for doc in _chapters(site) if bs.page_weight(html, f"{doc}.html") > 5_000_000})
 
 
 def test_launch_links_open_the_chapter_notebook_on_the_configured_branch(site):

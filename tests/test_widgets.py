@@ -124,14 +124,88 @@ def test_explorer_rejects_bad_controls():
         widgets.explorer(Recorder(), box=w.HBox())
 
 
-def test_static_view_displays_the_default_view(monkeypatch):
-    shown = []
-    monkeypatch.setattr(widgets, "display", lambda data, metadata=None, raw=False: shown.append((data, raw)))
-    update = Recorder()
-    widgets.static_view(update, n=w.IntSlider(value=4), label="default")
-    assert update.calls == [{"n": 4, "label": "default"}]  # a control stands for its value
-    assert len(shown) == 1 and shown[0][1] is True
-    assert base64.b64decode(shown[0][0]["image/png"]).startswith(PNG)
+def _static_payload(html):
+    import json
+    import re
+
+    data = re.search(r'<script type="application/json" class="mnv3-data">(.*?)</script>', html).group(1)
+    return json.loads(data.replace("<\\/", "</"))
+
+
+def test_the_static_form_holds_every_setting_keyed_by_control_positions():
+    def update(a, b, on):
+        return f"a={a} b={b} on={on}"
+
+    ex = widgets.explorer(update, facts=lambda a, b, on: {"sum": a + b}, name="grid",
+                          a=w.SelectionSlider(options=[1, 2, 3], value=2), b=w.IntSlider(value=10, min=10, max=30,
+                                                                                          step=10),
+                          on=w.Checkbox(value=True, description="on"))
+    html = ex.static_html()
+    payload = _static_payload(html)
+    assert payload["name"] == "grid" and len(payload["states"]) == 18
+    assert payload["values"] == [[1, 2, 3], [10, 20, 30], [False, True]]
+    for key, parts in payload["states"].items():
+        i, j, k = map(int, key.split(","))
+        a, b, on = payload["values"][0][i], payload["values"][1][j], payload["values"][2][k]
+        shown = "".join(payload["fragments"][p] for p in parts)
+        assert f"a={a} b={b} on={on}" in shown and f"data-facts=\"{{&quot;sum&quot;:{a + b}}}\"" in shown
+    assert 'data-state="1,0,1"' in html  # the controls' current values, shown first
+    assert ex.explorable == "grid"
+
+
+def test_identical_views_are_stored_once():
+    ex = widgets.explorer(lambda n: "same view", n=w.IntSlider(value=1, min=1, max=50))
+    payload = _static_payload(ex.static_html())
+    assert len(payload["states"]) == 50 and len(payload["fragments"]) == 1
+
+
+def test_a_grid_too_large_for_the_page_is_refused_in_one_line():
+    ex = widgets.explorer(lambda a, b: "x", name="huge", a=w.IntSlider(value=0, min=0, max=99),
+                          b=w.IntSlider(value=0, min=0, max=9))
+    with pytest.raises(ValueError) as err:
+        ex.static_html()
+    msg = str(err.value)
+    assert msg == ("explorer 'huge': 1,000 combinations of its controls (a 100 × b 10), expected at most 256 for the "
+                   "static page: give its controls fewer values") and "\n" not in msg
+
+
+def test_a_setting_that_fails_shows_its_error_in_the_static_form_too():
+    def update(k):
+        if k == 0:
+            raise ValueError("k: got 0, expected k >= 1")
+        return f"k = {k}"
+
+    payload = _static_payload(widgets.explorer(update, k=w.IntSlider(value=2, min=0, max=3)).static_html())
+    assert "ValueError: k: got 0, expected k &gt;= 1" in payload["fragments"][payload["states"]["0"][0]]
+
+
+def test_controls_without_discrete_values_are_refused():
+    ex = widgets.explorer(lambda t: t, t=w.Text(value="x"))
+    with pytest.raises(ValueError, match=r"controls: t=Text has no discrete values"):
+        ex.static_html()
+
+
+@pytest.mark.parametrize("env, live, expected", [({"MNV3LIB_STATIC": "1", "JPY_SESSION_NAME": "x"}, False, True),
+                                                 ({"MNV3LIB_STATIC": "0"}, False, False),
+                                                 ({}, False, True), ({"JPY_SESSION_NAME": "a.ipynb"}, False, False)])
+def test_the_static_form_is_computed_only_where_no_live_frontend_runs(monkeypatch, env, live, expected):
+    for k in ("MNV3LIB_STATIC", "JPY_SESSION_NAME"):
+        monkeypatch.delenv(k, raising=False)
+    for k in [k for k in __import__("os").environ if k.startswith("VSCODE_")]:
+        monkeypatch.delenv(k)
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    assert widgets.static_form_wanted() is expected
+    bundle = widgets.explorer(lambda n: f"n={n}", n=w.IntSlider(value=1, min=1, max=3))._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert ("text/html" in bundle) is expected
+
+
+def test_facts_are_shown_in_the_live_view_too():
+    ex = widgets.explorer(lambda n: f"n={n}", facts=lambda n: {"params": 1234567, "ratio": 0.123456}, n=w.IntSlider(
+        value=1, min=1, max=3))
+    head = ex.output.outputs[0]["data"]["text/html"]
+    assert head.startswith('<p class="mnv3-facts"') and "params: 1,234,567 · ratio: 0.1235" in head
 
 
 def test_render_turns_objects_into_notebook_outputs():
@@ -149,38 +223,36 @@ IPYWIDGETS_7_7 = {"HBox", "VBox", "Layout", "Output", "Widget", "interactive_out
 
 def test_widgets_uses_only_api_shared_by_ipywidgets_7_and_8():
     tree = ast.parse(inspect.getsource(widgets))
-    used = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module.startswith("ipywidgets")
+    used = {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("ipywidgets")
             for a in n.names}
     assert used and used <= IPYWIDGETS_7_7, used - IPYWIDGETS_7_7
     assert not any(isinstance(n, ast.Import) and any(a.name.startswith("ipywidgets") for a in n.names)
                    for n in ast.walk(tree))
 
 
-def test_in_a_kernel_the_saved_widget_state_holds_the_view():
-    """What the book relies on: executed by nbclient (as myst-nb does), the notebook's saved widget
-    state holds the explorer's current view as a PNG, static_view leaves a plain PNG output, and a
-    viz figure is shown exactly once."""
+def test_in_a_kernel_the_explorer_carries_its_live_and_static_forms():
+    """What the book relies on: executed by nbclient (as myst-nb does), an explorer's output holds the widget view
+    and the static HTML form, the saved widget state holds the current view, and a viz figure shows exactly once."""
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     cells = [
         "import matplotlib.pyplot as plt, ipywidgets as w\nfrom mnv3lib import widgets\n"
         "def update(n):\n    fig, ax = plt.subplots(figsize=(2, 2))\n    ax.plot(range(n))\n    return fig\n"
-        "n = w.IntSlider(value=2, min=1, max=9)\nwidgets.static_view(update, n=n)\n"
-        "ex = widgets.explorer(update, n=n)\nex",
-        "n.value = 7\nex.calls, len(plt.get_fignums())",
+        "n = w.IntSlider(value=2, min=1, max=4)\n"
+        "ex = widgets.explorer(update, **{'n': n})\nex",
+        "n.value = 3\nex.calls, len(plt.get_fignums())",
         "%matplotlib inline\nfrom mnv3lib import viz\nviz.classic_bottleneck_diagram()",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nbclient.NotebookClient(nb, kernel_name="python3", timeout=120).execute()
     first, second, figure = nb.cells
-    assert [o["output_type"] for o in first.outputs] == ["display_data", "execute_result"]
-    assert base64.b64decode(first.outputs[0]["data"]["image/png"]).startswith(PNG)
-    assert "application/vnd.jupyter.widget-view+json" in first.outputs[1]["data"]
+    [out] = first.outputs
+    assert out["output_type"] == "execute_result"
+    assert "application/vnd.jupyter.widget-view+json" in out["data"]
+    payload = _static_payload(out["data"]["text/html"])
+    assert len(payload["states"]) == 4 and all(f.startswith('<img class="mnv3-figure"') for f in payload["fragments"])
     assert second.outputs[0]["data"]["text/plain"] == "(2, 0)"  # redrawn once; no figure left open
-    # a viz figure shows once, as the cell's value (closed in pyplot, so the backend adds no copy)
     assert [(o["output_type"], "image/png" in o["data"]) for o in figure.outputs] == [("execute_result", True)]
     state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     models = {m["model_name"]: m["state"] for m in state.values()}
-    assert models["IntSliderModel"]["value"] == 7
-    [out] = models["OutputModel"]["outputs"]
-    assert base64.b64decode(out["data"]["image/png"]).startswith(PNG)
+    assert models["IntSliderModel"]["value"] == 3
