@@ -111,15 +111,18 @@ def compile_enabled() -> bool:
 
 def runners(model: nn.Module, resolution: int, fp32=None, int8=None, compile: bool = False,
             threads: int = 1) -> dict[str, Callable[[], object]]:
-    """Zero-argument callables running one batch-1 forward pass of `model` each way: "eager",
-    "eager + channels_last", "torch.compile" (if `compile`), "ORT fp32" / "ORT int8" (given ONNX paths)."""
-    from .deploy import session
+    """Zero-argument callables running one batch-1 forward pass of `model` each way: "eager", "eager, BN folded"
+    (`deploy.fold_batchnorm`), "eager + channels_last", "torch.compile" (if `compile`), "ORT fp32" / "ORT int8"
+    (given ONNX paths)."""
+    from .deploy import fold_batchnorm, session
 
     model = model.eval()
     x = torch.randn(1, 3, resolution, resolution, generator=torch.Generator().manual_seed(0))
     cl_model = _channels_last(model)
     x_cl = x.to(memory_format=torch.channels_last)
-    calls = {"eager": lambda: model(x), "eager + channels_last": lambda: cl_model(x_cl)}
+    folded = fold_batchnorm(model)[0]
+    calls = {"eager": lambda: model(x), "eager, BN folded": lambda: folded(x),
+             "eager + channels_last": lambda: cl_model(x_cl)}
     if compile:
         compiled = torch.compile(model)
         with torch.inference_mode():
