@@ -14,9 +14,9 @@ import gc
 import os
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -128,10 +128,10 @@ def runners(model: nn.Module, resolution: int, fp32=None, int8=None, compile: bo
         with torch.inference_mode():
             compiled(x)  # compile now, not inside the timing
         calls["torch.compile"] = lambda: compiled(x)
+    x_np = x.numpy()
     for name, path in (("ORT fp32", fp32), ("ORT int8", int8)):
         if path is not None:
-            sess, x_np = session(path, threads), x.numpy()
-            calls[name] = lambda sess=sess: sess.run(None, {"input": x_np})
+            calls[name] = lambda sess=session(path, threads): sess.run(None, {"input": x_np})
     return calls
 
 
@@ -238,7 +238,7 @@ def ort_profile(path, runs: int = 20, threads: int = 1) -> dict[str, float]:
     import tempfile
     from collections import Counter
 
-    from .deploy import _need, _load
+    from .deploy import _load, _need
 
     ort = _need("onnxruntime")
     _load(path)
