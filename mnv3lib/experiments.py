@@ -7,6 +7,7 @@ trained on the digits over several seeds, in parallel processes (one CPU thread 
 from __future__ import annotations
 
 import os
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, replace
 
@@ -40,6 +41,7 @@ class Run:
     lr: float = 3e-3
     bn_momentum: float = 0.1   # fit's default; MobileNetV3's reference value is 0.01 (the chapter's pitfall)
     recalibrate: bool = True   # fit's default: exact running statistics after each epoch
+    cache: bool = False        # also save the network where `train.digits_model` finds it
 
     def __post_init__(self):
         if self.variant not in VARIANTS:
@@ -74,15 +76,22 @@ def build_variant(arch: str, width: float, variant: str = "paper", seed: int = 0
 def run(r: Run) -> dict:
     """Train one `Run` on the digits (train split; validation each epoch) and test it: a plain-values record."""
     from . import costs, data
-    from .train import evaluate, fit, recalibrate_bn
+    from .train import RECIPE, evaluate, fit, recalibrate_bn, save_digits_model
 
+    recipe = {"batch_size": r.batch_size, "lr": r.lr, "bn_momentum": r.bn_momentum}
+    if r.cache and (r.variant != "paper" or not r.recalibrate or any(RECIPE[k] != v for k, v in recipe.items())):
+        raise ValueError(f"cache: got True for {r}, expected only the paper's variant trained with train.RECIPE")
+    start = time.process_time()
     model = build_variant(r.arch, r.width, r.variant, r.seed, r.size)
     splits = {s: data.digits(s, r.size) for s in data.SPLITS}
     history = fit(model, splits["train"], splits["val"], r.epochs, r.batch_size, r.lr, r.seed,
                   bn_momentum=r.bn_momentum, recalibrate=r.recalibrate, progress=False)
     test = evaluate(model, splits["test"])
+    if r.cache:
+        save_digits_model(model, history, r.arch, r.width, r.seed, r.epochs, r.size)
     record = {**asdict(r), "test_acc": test["acc"], "test_loss": test["loss"], "history": history,
-              "params": costs.count_params(model), "madds": costs.madds(model, r.size)}
+              "params": costs.count_params(model), "madds": costs.madds(model, r.size),
+              "cpu_seconds": time.process_time() - start}  # this process's CPU time: the run's cost
     if not r.recalibrate:  # the pitfall: what batch statistics, and recalibrated running ones, would give
         record["test_acc_batch_stats"] = evaluate(model, splits["test"], train_mode=True)["acc"]
         recalibrate_bn(model, splits["train"])

@@ -26,7 +26,8 @@ from torch.utils.data import DataLoader
 from .models import ARCHS, small_image_model
 
 __all__ = ["build", "fit", "evaluate", "recalibrate_bn", "set_bn_momentum", "save_checkpoint",
-           "load_checkpoint", "digits_model", "cache_dir", "TrainingDiverged", "PROGRESS_ENV", "CACHE_ENV"]
+           "load_checkpoint", "digits_model", "digits_model_path", "save_digits_model", "cache_dir",
+           "TrainingDiverged", "PROGRESS_ENV", "CACHE_ENV"]
 
 PROGRESS_ENV, CACHE_ENV = "MNV3LIB_PROGRESS", "MNV3LIB_CACHE"
 
@@ -241,18 +242,36 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "mnv3lib")
 
 
-RECIPE = dict(batch_size=32, lr=3e-3, weight_decay=1e-4, bn_momentum=0.1, split_seed=0)  # chapter 6's
+RECIPE = {"batch_size": 32, "lr": 3e-3, "weight_decay": 1e-4, "bn_momentum": 0.1, "split_seed": 0}  # chapter 6's
 
 
-def digits_model(arch: str = "v3-small", width: float = 0.5, seed: int = 0, epochs: int = 8,
-                 size: int = 16, cache: bool = True, progress: bool | None = None) -> nn.Module:
-    """Chapter 6's digits network, trained once and then loaded from the cache in a fraction of a second.
+def _recipe() -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(RECIPE.items()))
 
-    Builds `build(arch, width, 10, seed, input_size=size)`, trains it with `fit` on
-    `data.digits("train", size)` for `epochs` with RECIPE (validation on "val"), and caches the checkpoint in
-    `cache_dir()` under a name holding every argument. Returns the model in eval mode, with attributes
-    `input_size` (feed it `mnv3lib.data.preprocess(images, size)`) and `history` (fit's).
-    `cache=False` neither reads nor writes the cache. Training is deterministic on CPU for a given seed.
+
+def digits_model_path(arch: str, width: float, seed: int, epochs: int, size: int) -> Path:
+    """The cache file of `digits_model(arch, width, seed, epochs, size)`: every argument and the recipe in its name."""
+    tag = hashlib.sha1(_recipe().encode()).hexdigest()[:8]  # str hash() varies per process: not usable here
+    return cache_dir() / f"digits_{arch}_w{width:g}_s{size}_seed{seed}_e{epochs}_{tag}.pt"
+
+
+def save_digits_model(model: nn.Module, history: dict, arch: str, width: float, seed: int, epochs: int,
+                      size: int) -> Path:
+    """Write a network trained with RECIPE to the cache, where `digits_model` finds it."""
+    return save_checkpoint(model, digits_model_path(arch, width, seed, epochs, size), history=history,
+                           input_size=size, recipe=_recipe())
+
+
+def digits_model(arch: str = "v3-small", width: float = 0.5, seed: int = 0, epochs: int = 6,
+                 size: int = 32, cache: bool = True, progress: bool | None = None) -> nn.Module:
+    """Chapter 6's best digits network, trained once and then loaded from the cache in a fraction of a second.
+
+    Builds `build(arch, width, 10, seed, input_size=size)` (stem and first stage at stride 1), trains it with
+    `fit` on `data.digits("train", size)` for `epochs` with RECIPE (validation on "val"), and caches the
+    checkpoint at `digits_model_path(...)` in `cache_dir()` ($MNV3LIB_CACHE, default ~/.cache/mnv3lib).
+    Returns the model in eval mode, with attributes `input_size` (feed it `mnv3lib.data.preprocess(images,
+    model.input_size)`: 8×8 digits with values 0..16) and `history` (fit's). `cache=False` neither reads nor
+    writes the cache. Training is deterministic on CPU for a given seed (about half a minute on one core).
     """
     from . import data
 
@@ -260,9 +279,7 @@ def digits_model(arch: str = "v3-small", width: float = 0.5, seed: int = 0, epoc
         raise ValueError(f"arch: got {arch!r}, expected one of {', '.join(ARCHS)}")
     _positive_int("epochs", epochs)
     model = build(arch, width, 10, seed, input_size=size)
-    recipe = ",".join(f"{k}={v}" for k, v in sorted(RECIPE.items()))
-    name = f"digits_{arch}_w{width:g}_s{size}_seed{seed}_e{epochs}_{hashlib.sha1(recipe.encode()).hexdigest()[:8]}.pt"  # str hash() varies per process
-    path = cache_dir() / name
+    path = digits_model_path(arch, width, seed, epochs, size)
     if cache and path.is_file():
         model.history = load_checkpoint(model, path).get("history")
     else:
@@ -271,6 +288,6 @@ def digits_model(arch: str = "v3-small", width: float = 0.5, seed: int = 0, epoc
                             RECIPE["batch_size"], RECIPE["lr"], seed, RECIPE["weight_decay"],
                             RECIPE["bn_momentum"], progress=progress)
         if cache:
-            save_checkpoint(model, path, history=model.history, input_size=size, recipe=recipe)
+            save_digits_model(model, model.history, arch, width, seed, epochs, size)
     model.input_size = size
     return model.eval()

@@ -102,11 +102,16 @@ def test_a_checkpoint_of_another_architecture_or_width_is_refused(tmp_path, trai
         train.load_checkpoint(other(), tmp_path / "missing.pt")
 
 
-def test_digits_model_is_cached(tmp_path, monkeypatch):
+def test_digits_model_is_cached_and_equals_the_experiment_that_saved_it(tmp_path, monkeypatch):
+    from mnv3lib import experiments
+
     monkeypatch.setenv(train.CACHE_ENV, str(tmp_path))
-    a = train.digits_model("v3-small", 0.25, epochs=1)
-    assert len(list(tmp_path.glob("*.pt"))) == 1 and a.input_size == SIZE and not a.training
-    b = train.digits_model("v3-small", 0.25, epochs=1)
+    record = experiments.run(experiments.Run("v3-small", 0.25, epochs=1, size=SIZE, cache=True))
+    assert len(list(tmp_path.glob("*.pt"))) == 1
+    a = train.digits_model("v3-small", 0.25, epochs=1, size=SIZE)  # loaded from the cache
+    assert a.history == record["history"] and a.input_size == SIZE and not a.training
+    assert train.evaluate(a, data.digits("test", SIZE))["acc"] == record["test_acc"]
+    b = train.digits_model("v3-small", 0.25, epochs=1, size=SIZE, cache=False)  # trained here: the same network
     assert b.history == a.history
     assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
     with raises(r"arch: got 'v4', expected one of v1, v2, v3-small, v3-large"):
@@ -121,3 +126,23 @@ def test_small_image_rows_pass_their_own_shape_check():
         paper = [r.s if isinstance(r, configs.V2Row) else r.stride for r in mnv3lib.models.paper_rows(arch)]
         assert sum(a != b for a, b in zip(strides, paper)) == 2  # the stem and the first stage only
         assert mnv3lib.models.small_image_model(arch, 0.25, input_size=32).total_stride == 8
+
+
+def test_ablation_variants_change_only_what_they_name():
+    from mnv3lib import experiments
+
+    rows = mnv3lib.models.paper_rows("v3-small")
+    relu = experiments.variant_rows("v3-small", "relu-only")
+    assert [r.nl for r in relu if r.nl is not None] == ["RE"] * sum(r.nl is not None for r in rows)
+    no_se = experiments.variant_rows("v3-small", "no-se")
+    assert not any(r.se for r in no_se) and [r.exp for r in no_se] == [r.exp for r in rows]
+    model = experiments.build_variant("v2", 0.25, "relu-projection")
+    blocks = [b for b in model.modules() if isinstance(b, mnv3lib.blocks.InvertedResidual)]
+    assert blocks and all(isinstance(b.project.act, torch.nn.ReLU6) for b in blocks)
+    assert mnv3lib.count_params(model) == mnv3lib.count_params(experiments.build_variant("v2", 0.25))
+    with raises(r"variant: got 'no-se' for 'v1', expected a v3 network"):
+        experiments.build_variant("v1", 0.25, "no-se")
+    with raises(r"variant: got 'swish', expected one of paper, relu-projection, relu-only, no-se"):
+        experiments.Run("v3-small", 0.25, "swish")
+    with raises(r"cache: got True for .*, expected only the paper's variant trained with train.RECIPE"):
+        experiments.run(experiments.Run("v3-small", 0.25, "no-se", cache=True))
