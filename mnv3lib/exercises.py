@@ -46,7 +46,7 @@ def _call(what: str, fn, *args, **kwargs):
     """(result, None) or (None, Verdict) when the reader's code raises."""
     try:
         return fn(*args, **kwargs), None
-    except Exception as err:  # the reader's code: report, never propagate
+    except Exception as err:  # noqa: BLE001  the reader's code: report, never propagate
         return None, _fail(f"{what} raised {type(err).__name__}: {err}")
 
 
@@ -116,7 +116,7 @@ def check_depthwise_separable(cls_or_fn, in_channels: int = 8, out_channels: int
     at strides 1 and 2 and kernels 3 and 5."""
     for stride, kernel in ((1, 3), (2, 3), (1, 5)):
         what = f"depthwise separable {in_channels}→{out_channels}, stride {stride}, {kernel}×{kernel}"
-        v = _compare_modules("your block", lambda: cls_or_fn(in_channels, out_channels, stride, kernel),
+        v = _compare_modules("your block", lambda s=stride, k=kernel: cls_or_fn(in_channels, out_channels, s, k),
                              DepthwiseSeparable(in_channels, out_channels, stride, kernel),
                              (in_channels, 14, 14), what)
         if not v:
@@ -130,7 +130,7 @@ def check_inverted_residual(cls_or_fn) -> Verdict:
     3×3, linear projection, residual when stride 1 and in == out), in four cases."""
     for cin, exp, out, stride in ((16, 96, 16, 1), (16, 96, 24, 2), (16, 96, 24, 1), (16, 16, 16, 1)):
         what = f"inverted residual {cin}→{exp}→{out}, stride {stride}"
-        v = _compare_modules("your block", lambda: cls_or_fn(cin, exp, out, stride),
+        v = _compare_modules("your block", lambda a=(cin, exp, out, stride): cls_or_fn(*a),
                              InvertedResidual(cin, exp, out, stride), (cin, 14, 14), what)
         if not v:
             return v
@@ -176,7 +176,7 @@ _FORMULAS = {
     # name: (counter, argument names, cases)
     "depthwise_separable": (_ds_madds, "Dk, M, N, Df",
                             [(3, 32, 64, 112), (3, 512, 512, 14), (5, 64, 128, 28), (7, 16, 8, 9)]),
-    "inverted_residual": (_ir_madds, "h, w, d_in, t, k, d_out, s",
+    "inverted_residual": (_ir_madds, "h, w, d_in, t, Dk, d_out, s",
                           [(56, 56, 24, 6, 3, 24, 1), (56, 56, 24, 6, 3, 32, 2), (14, 14, 80, 6, 5, 96, 1),
                            (28, 28, 16, 4, 3, 24, 2)]),
 }
@@ -184,7 +184,7 @@ _FORMULAS = {
 
 def check_cost_formula(fn, block: str = "depthwise_separable") -> Verdict:
     """V1 §3.1 equation 4 (`block="depthwise_separable"`: fn(Dk, M, N, Df)) or V2 §3.3 with a stride
-    (`"inverted_residual"`: fn(h, w, d_in, t, k, d_out, s)): the reader's MAdds formula against
+    (`"inverted_residual"`: fn(h, w, d_in, t, Dk, d_out, s)): the reader's MAdds formula against
     `mnv3lib.madds` on real blocks."""
     if block not in _FORMULAS:
         raise ValueError(f"block: got {block!r}, expected one of {list(_FORMULAS)}")
@@ -207,7 +207,7 @@ def check_bneck_from_row(fn) -> Verdict:
     for i, row in enumerate(rows):
         what = f"bneck row {row.input[0]}²×{row.input[1]} k{row.kernel} exp {row.exp} out {row.out}"
         size = (row.input[1], row.input[0], row.input[0])
-        v = _compare_modules("your function", lambda: fn(row), Bneck.from_row(row), size, what)
+        v = _compare_modules("your function", lambda r=row: fn(r), Bneck.from_row(row), size, what)
         if not v:
             return v
     return Verdict(True, f"all {len(rows)} bneck rows of Tables 1 and 2 built like mnv3lib's Bneck.from_row")
