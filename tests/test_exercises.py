@@ -118,3 +118,14 @@ def test_pareto():
     assert exercises.check_pareto(variants.pareto).ok
     v = exercises.check_pareto(lambda pts: sorted(pts))
     assert not v.ok and "expected" in v.message
+
+
+def test_bneck_from_row_is_the_networks_mapping():
+    import pytest
+
+    from mnv3lib import configs, mobilenet_v3_large
+    model = mobilenet_v3_large()
+    rows = [r for r in configs.V3_LARGE if r.operator == "bneck"]
+    assert [str(Bneck.from_row(r)) for r in rows] == [str(b) for b in model.blocks]
+    with pytest.raises(ValueError, match="row.operator: got 'conv2d'"):
+        Bneck.from_row(configs.V3_LARGE[0])
