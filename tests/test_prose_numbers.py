@@ -115,14 +115,23 @@ GLUED = re.compile(r"""\bglue\(\s*f?["']([^"']+)["']""")
 ROLE = re.compile(r"\{glue(?::\w*)?\}`([^`]+)`")
 
 
+def missing_glue(codes: list, markdowns: list) -> list:
+    """Keys that the prose pastes (`{glue:text}`key:fmt``) and no code cell glues; `glue(f"a_{x}")` glues a_*."""
+    glued = set()
+    for name in (k for code in codes for k in GLUED.findall(code)):
+        glued.add(re.compile(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(name))) if "{" in name else name)
+    used = {m.rsplit(":", 1)[0] if ":" in m else m for md in markdowns for m in ROLE.findall(md)}
+    return sorted(k for k in used if k not in glued and not any(
+        isinstance(g, re.Pattern) and g.fullmatch(k) for g in glued))
+
+
+def test_the_glue_check_finds_what_it_must():
+    code = ['glue("ch9_a", 1)', 'for n in ("x", "y"):\n    glue(f"ch9_b_{n}", 2)']
+    assert missing_glue(code, ["{glue:text}`ch9_a:.1f` and {glue:text}`ch9_b_x`"]) == []
+    assert missing_glue(code, ["{glue:text}`ch9_c:,` {glue}`ch9_a`"]) == ["ch9_c"]
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_every_glued_number_in_prose_is_glued_by_code(path):
-    glued = {k for _, code in _cells(path, "code") for k in GLUED.findall(code)}
-    for name in list(glued):
-        if "{" in name:  # glue(f"...{x}...") in a loop: match the prefix
-            glued.discard(name)
-            glued.add(re.compile(re.sub(r"\\\{[^}]*\\\}", ".+", re.escape(name))))
-    used = {m.rsplit(":", 1)[0] if ":" in m else m for _, md in _cells(path, "markdown") for m in ROLE.findall(md)}
-    missing = sorted(k for k in used if k not in glued and not any(
-        isinstance(g, re.Pattern) and g.fullmatch(k) for g in glued))
+    missing = missing_glue([c for _, c in _cells(path, "code")], [m for _, m in _cells(path, "markdown")])
     assert not missing, f"{path.name}: prose pastes keys no code cell glues: {missing}"
