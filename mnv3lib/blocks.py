@@ -13,12 +13,12 @@ __all__ = ["DepthwiseSeparable", "InvertedResidual", "Bneck"]
 
 
 class DepthwiseSeparable(nn.Module):
-    """MobileNetV1 §3.1, Figure 3: a 3×3 depthwise conv (one filter per input channel) then a
-    1×1 pointwise conv that mixes channels, each followed by BatchNorm and ReLU."""
+    """MobileNetV1 §3.1, Figure 3: a D_K×D_K depthwise conv (one filter per input channel; D_K = 3
+    in MobileNetV1) then a 1×1 pointwise conv that mixes channels, each followed by BatchNorm and ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, **bn):
+    def __init__(self, in_channels: int, out_channels: int, stride: int = 1, kernel: int = 3, **bn):
         super().__init__()
-        self.depthwise = ConvBNAct(in_channels, in_channels, 3, stride, groups=in_channels, nl="RE", **bn)
+        self.depthwise = ConvBNAct(in_channels, in_channels, kernel, stride, groups=in_channels, nl="RE", **bn)
         self.pointwise = ConvBNAct(in_channels, out_channels, 1, nl="RE", **bn)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -73,3 +73,12 @@ class Bneck(InvertedResidual):
             raise ValueError(f"nl: got {nl!r}, expected 'RE' or 'HS'")
         super().__init__(in_channels, exp, out, stride, kernel, nl=nl, se=se,
                          bn_eps=bn_eps, bn_momentum=bn_momentum)
+
+    @classmethod
+    def from_row(cls, row, in_channels: int | None = None, ch=lambda c: c, **bn) -> "Bneck":
+        """The bneck one row of V3 Table 1 or 2 describes (a `configs.V3Row` with operator "bneck"): input
+        channels from the row's input column unless given, `ch` scales exp and out (a width multiplier)."""
+        if row.operator != "bneck":
+            raise ValueError(f"row.operator: got {row.operator!r} in {row}, expected 'bneck'")
+        cin = row.input[1] if in_channels is None else in_channels
+        return cls(cin, row.kernel, ch(row.exp), ch(row.out), row.se, row.nl, row.stride, **bn)

@@ -165,11 +165,12 @@ class MobileNetV3(MobileNet):
         head = []
         for r in rest:
             if r.operator == "bneck":
-                blocks.append(Bneck(cin, r.kernel, ch(r.exp), ch(r.out), r.se, r.nl, r.stride, **bn))
+                blocks.append(Bneck.from_row(r, cin, ch, **bn))
                 cin, prev_out = ch(r.out), r.out
             elif r.operator == "conv2d":
-                # The reference code writes the last conv as 6× the last bneck's width (960 = 6 × 160,
-                # 576 = 6 × 96) and scales that, which can differ from scaling 960 itself.
+                # torchvision writes the last conv as 6× the last bneck's scaled width (960 = 6 × 160,
+                # 576 = 6 × 96), which can differ from scaling 960 itself; we follow it so weights transfer.
+                # The TF reference code writes 960 (576) literally and scales it (papers.mobilenet_v3_tf).
                 out = r.out // prev_out * cin if r.out % prev_out == 0 else ch(r.out)
                 self.last_conv = ConvBNAct(cin, out, r.kernel, r.stride, nl=r.nl, **bn,
                                            se=self._squeeze(out) if r.se else 0)
