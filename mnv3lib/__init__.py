@@ -7,7 +7,7 @@ from .models import mobilenet_v1, mobilenet_v2, mobilenet_v3_large, mobilenet_v3
 from .reference import StateDictMismatch, from_torchvision, to_torchvision
 from .shapes import ShapeError, check_table, shape_table
 from .costs import cost_table, count_params, madds, memory_profile, peak_memory
-from . import latency, papers, tables
+from . import data, latency, papers, tables
 from .tables import from_table
 from ._render import Table
 
@@ -17,7 +17,7 @@ __all__ = [
     "from_torchvision", "to_torchvision", "StateDictMismatch",
     "shape_table", "check_table", "ShapeError",
     "count_params", "madds", "cost_table", "peak_memory", "memory_profile", "papers",
-    "tables", "from_table", "latency", "Table",
+    "tables", "from_table", "latency", "Table", "data",
 ]
 __version__ = "0.1.0"
 
