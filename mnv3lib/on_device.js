@@ -103,32 +103,35 @@ window.mnv3OnDevice = window.mnv3OnDevice || (function () {
   const pause = () => new Promise((r) => setTimeout(r, 0));
 
   // ------------------------------------------------------------------ "Measure on this device"
-  function niceStep(max) {
-    const raw = max / 4, p = Math.pow(10, Math.floor(Math.log10(raw)));
-    return [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
-  }
-
+  // Latency on a log scale (the reader's device and the build machine can differ tenfold), MAdds linear.
   function plot(el, nets, here) {
-    const W = 360, H = 240, L = 48, R = 14, T = 14, B = 64;
+    const W = 360, H = 250, L = 48, R = 14, T = 14, B = 72;
     const xmax = Math.max(...nets.map((n) => n.madds / 1e6)) * 1.12;
-    const ymax = Math.max(...nets.map((n) => Math.max(n.ms, here[n.name] || 0))) * 1.15;
-    const X = (v) => L + ((W - L - R) * v) / xmax, Y = (v) => H - B - ((H - T - B) * v) / ymax;
+    const all = nets.flatMap((n) => (here[n.name] != null ? [n.ms, here[n.name]] : [n.ms])).filter((v) => v > 0);
+    const lo = Math.floor(Math.log10(Math.min(...all))), hi = Math.max(Math.ceil(Math.log10(Math.max(...all))), lo + 1);
+    const X = (v) => L + ((W - L - R) * v) / xmax;
+    const Y = (v) => H - B - ((H - T - B) * (Math.log10(v) - lo)) / (hi - lo);
     const parts = [`<line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/>`,
       `<line x1="${L}" y1="${T}" x2="${L}" y2="${H - B}" stroke="#333"/>`];
-    for (let v = 0, s = niceStep(xmax); v <= xmax; v += s) {
+    const raw = xmax / 4, p = Math.pow(10, Math.floor(Math.log10(raw)));
+    const step = [1, 2, 5, 10].map((m) => m * p).find((s) => s >= raw);
+    for (let v = 0; v <= xmax; v += step) {
       parts.push(`<text x="${X(v)}" y="${H - B + 14}" font-size="10" text-anchor="middle">${v}</text>`);
     }
-    for (let v = 0, s = niceStep(ymax); v <= ymax; v += s) {
-      parts.push(`<text x="${L - 4}" y="${Y(v) + 3}" font-size="10" text-anchor="end">${+v.toPrecision(3)}</text>`,
-        `<line x1="${L}" y1="${Y(v)}" x2="${W - R}" y2="${Y(v)}" stroke="#eee"/>`);
+    for (let e = lo; e <= hi; e++) {
+      for (const m of e < hi ? [1, 2, 5] : [1]) {
+        const v = m * Math.pow(10, e);
+        parts.push(`<line x1="${L}" y1="${Y(v)}" x2="${W - R}" y2="${Y(v)}" stroke="${m === 1 ? "#ddd" : "#f3f3f3"}"/>`,
+          `<text x="${L - 4}" y="${Y(v) + 3}" font-size="10" text-anchor="end">${+v.toPrecision(2)}</text>`);
+      }
     }
     parts.push(`<text x="${(L + W - R) / 2}" y="${H - B + 30}" font-size="11" text-anchor="middle">MAdds (millions)</text>`,
-      `<text transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" font-size="11" text-anchor="middle">latency (ms)</text>`);
+      `<text transform="translate(12 ${(T + H - B) / 2}) rotate(-90)" font-size="11" text-anchor="middle">` +
+      `latency (ms, log scale)</text>`);
     for (const n of nets) {
-      const x = X(n.madds / 1e6);
+      const x = X(n.madds / 1e6), v = here[n.name];
       parts.push(`<rect x="${x - 4}" y="${Y(n.ms) - 4}" width="8" height="8" fill="#999"><title>${esc(n.name)}: ` +
         `${n.ms.toFixed(1)} ms on the build machine</title></rect>`);
-      const v = here[n.name];
       if (v != null) {
         parts.push(`<circle cx="${x}" cy="${Y(v)}" r="5" fill="#1f77b4"><title>${esc(n.name)}: ${v.toFixed(1)} ms ` +
           `on this device</title></circle>`);
@@ -136,10 +139,10 @@ window.mnv3OnDevice = window.mnv3OnDevice || (function () {
       const top = Math.min(Y(n.ms), v != null ? Y(v) : Infinity);
       parts.push(`<text x="${x}" y="${top - 8}" font-size="10" text-anchor="middle">${esc(n.name)}</text>`);
     }
-    parts.push(`<rect x="${L}" y="${H - 20}" width="8" height="8" fill="#999"/>` +
-      `<text x="${L + 12}" y="${H - 12}" font-size="10">build machine (ONNX Runtime, Python)</text>`,
-      `<circle cx="${L + 214}" cy="${H - 16}" r="5" fill="#1f77b4"/>` +
-      `<text x="${L + 222}" y="${H - 12}" font-size="10">this device (Web)</text>`);
+    parts.push(`<rect x="${L}" y="${H - 32}" width="8" height="8" fill="#999"/>` +
+      `<text x="${L + 14}" y="${H - 24}" font-size="10">the build machine (ONNX Runtime in Python, 1 thread)</text>`,
+      `<circle cx="${L + 4}" cy="${H - 10}" r="5" fill="#1f77b4"/>` +
+      `<text x="${L + 14}" y="${H - 6}" font-size="10">this device (ONNX Runtime Web, WebAssembly, 1 thread)</text>`);
     el.innerHTML = `<svg viewBox="0 0 ${W} ${H}" role="img" aria-label="latency against MAdds">${parts.join("")}</svg>`;
   }
 
