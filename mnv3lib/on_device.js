@@ -291,6 +291,7 @@ window.mnv3OnDevice = window.mnv3OnDevice || (function () {
       const x = preprocess(digit, size), name = variant.value;
       last = { digit: Array.from(digit), input: x };
       show(x);
+      if (!sessions[name]) say(root, `Loading ONNX Runtime Web and the ${name} digits network…`);
       try {
         const logits = Array.from(await runSession(await session(name), x, [1, 3, size, size]));
         const m = Math.max(...logits), e = logits.map((v) => Math.exp(v - m)), sum = e.reduce((a, b) => a + b, 0);

@@ -24,8 +24,20 @@ import torch
 
 from . import deploy
 
-__all__ = ["ORT_WEB_VERSION", "ORT_WEB_URL", "ORT_WEB_INTEGRITY", "MODELS_URL", "canvas_to_digit", "export_models",
-           "store_weights_fp16", "digits_model", "MeasurePanel", "DrawPanel", "measure_panel", "draw_panel"]
+__all__ = [
+    "MODELS_URL",
+    "ORT_WEB_INTEGRITY",
+    "ORT_WEB_URL",
+    "ORT_WEB_VERSION",
+    "DrawPanel",
+    "MeasurePanel",
+    "canvas_to_digit",
+    "digits_model",
+    "draw_panel",
+    "export_models",
+    "measure_panel",
+    "store_weights_fp16",
+]
 
 # onnxruntime-web, pinned: the page loads this exact npm file from jsdelivr (byte for byte the npm file, so the
 # integrity hash holds); tests serve the same npm package locally (tests/cdn_packages.txt). Change all three together.
@@ -126,7 +138,8 @@ def _python_latency(paths: dict[str, Path], inputs: dict[str, np.ndarray]) -> di
     return {k: round(v.median_ms, 3) for k, v in time_interleaved(calls).items()}
 
 
-def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, size: int = 32) -> dict:
+def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, size: int = 32,
+                  networks: dict | None = None, digits: dict | None = None) -> dict:
     """The files the page runs, written to `folder` with a manifest.json; returns the manifest.
 
     V1, V2, V3-Large and V3-Small (`deploy.networks(seed)`: untrained, real-scale BatchNorm statistics; 224×224,
@@ -134,14 +147,34 @@ def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, s
     default `digits_model()`) as fp32 and int8 (`deploy.export_digits`, calibrated on digits training images). The
     manifest lists each file with its size in bytes, the networks' MAdds (`mnv3lib.madds`), and the median latency
     of each file in ONNX Runtime in Python on one thread, measured on the machine that built the page.
+    A chapter that already exported them passes the files instead of exporting twice: `networks` as
+    `deploy.export_networks` returns them ({name: fp32 .onnx}), `digits` as `deploy.export_digits` does.
     """
+    import shutil
+
     from .costs import madds
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    if networks is not None and set(networks) != set(FILES):
+        raise ValueError(f"networks: got {sorted(networks)}, expected a file for each of {list(FILES)}")
     nets = deploy.networks(seed)
-    paths = {name: store_weights_fp16(deploy.export_onnx(net, folder / FILES[name], 224)) for name, net in nets.items()}
-    digit_paths = deploy.export_digits(model if model is not None else digits_model(), folder, size=size, seed=seed)
+    paths = {}
+    for name, net in nets.items():
+        target = folder / FILES[name]
+        if networks is None:
+            deploy.export_onnx(net, target, 224)
+        elif Path(networks[name]).resolve() != target.resolve():
+            deploy._load(networks[name])  # one line if it is not an ONNX file
+            shutil.copyfile(networks[name], target)
+        paths[name] = store_weights_fp16(target)
+    if digits is None:
+        digit_paths = deploy.export_digits(model if model is not None else digits_model(), folder, size=size, seed=seed)
+    else:
+        digit_paths = {k: folder / Path(digits[k]).name for k in ("fp32", "int8")}
+        for k, target in digit_paths.items():
+            if Path(digits[k]).resolve() != target.resolve():
+                shutil.copyfile(digits[k], target)
     x224 = np.random.default_rng(seed).standard_normal((1, 3, 224, 224), dtype=np.float32)
     from .data import digits_arrays, preprocess
 
