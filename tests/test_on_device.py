@@ -49,7 +49,7 @@ def test_canvas_to_digit_then_preprocess_reproduces_a_scanned_digit():
     rgba[..., 3] = np.round(alpha).astype(np.uint8)
     digit = od.canvas_to_digit(rgba)
     assert np.abs(digit - images[0]).max() <= 16 / 255 / 2 + 1e-9
-    assert np.abs(preprocess(digit, 32) - preprocess(images[0], 32)).max().item() < 1e-2
+    assert (preprocess(digit, 32) - preprocess(images[0], 32)).abs().max().item() < 1e-2
 
 
 def test_canvas_of_the_wrong_shape_is_one_line():
