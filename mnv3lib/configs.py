@@ -6,10 +6,10 @@ value that is right and the comment says what is printed.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 __all__ = ["V1Row", "V2Row", "V3Row", "V1", "V2", "V3_LARGE", "V3_SMALL", "NLS",
-           "V3_SMALL_CIRCULATED", "V1_AS_PRINTED"]
+           "V3_SMALL_CIRCULATED", "V1_AS_PRINTED", "for_small_images"]
 
 NLS = ("RE", "HS")  # MobileNetV3's NL column: ReLU or h-swish
 
@@ -21,7 +21,8 @@ def _positive(field: str, value, row) -> None:
 
 def _kernel_stride(row) -> None:
     k = row.kernel
-    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or k % 2 == 0:
+    odd = row.operator not in ("pool", "avgpool")  # a global pool's window is the map reaching it: any size
+    if not isinstance(k, int) or isinstance(k, bool) or k < 1 or (odd and k % 2 == 0):
         raise ValueError(f"kernel: got {k!r} in {row}, expected a positive odd integer (1, 3, 5, ...)")
     if row.stride not in (1, 2):
         raise ValueError(f"stride: got {row.stride!r} in {row}, expected 1 or 2")
@@ -96,7 +97,8 @@ class V2Row:
 
     @property
     def kernel(self) -> int:
-        return {"conv2d": 3, "bottleneck": 3, "avgpool": 7}.get(self.operator, 1)
+        pool = self.input[0] if self.input is not None else 7  # global: its window is its input map
+        return {"conv2d": 3, "bottleneck": 3, "avgpool": pool}.get(self.operator, 1)
 
     def __post_init__(self):
         if self.operator not in self.OPERATORS:
@@ -228,3 +230,40 @@ V1_AS_PRINTED = [  # MobileNetV1 Table 1 with its misprint: the second-to-last "
     V1Row((7, 1024), "pw", 1, 1024, 1),         # printed input 7×7×1024, which only an s1 above gives
     *V1[-2:],                                   # Avg Pool 7×7, FC 1024×1000
 ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Small images (chapter 6): the same tables with fewer early downsamplings.
+
+def _stride_of(row) -> int:
+    return row.s if isinstance(row, V2Row) else row.stride
+
+
+def for_small_images(rows: list, input_size: int = 32, unstrided: int = 2) -> list:
+    """The paper's `rows` for small images: the first `unstrided` stride-2 rows (the stem and the
+    first downsampling stage) get stride 1; every other entry is the paper's.
+
+    The CIFAR-style adaptation of MobileNets: at 224×224 the body shrinks the image 32×; on a 32×32
+    image that leaves a 1×1 map after the third stage. Two strides fewer make the total stride 8
+    (32×32 → 4×4). The Input column is recomputed for `input_size` and each global pool's window is
+    the map that reaches it, so `mnv3lib.check_table(for_small_images(rows), input_size)` holds.
+    """
+    if isinstance(unstrided, bool) or not isinstance(unstrided, int) or unstrided < 0:
+        raise ValueError(f"unstrided: got {unstrided!r}, expected an integer >= 0")
+    if isinstance(input_size, bool) or not isinstance(input_size, int) or input_size < 1:
+        raise ValueError(f"input_size: got {input_size!r}, expected a positive integer")
+    out, res, left = [], input_size, unstrided
+    for r in rows:
+        change = {}
+        if _stride_of(r) == 2 and left > 0:
+            change["s" if isinstance(r, V2Row) else "stride"], left = 1, left - 1
+        if r.input is not None:
+            change["input"] = (res, r.input[1])
+        if r.operator in ("pool", "avgpool"):
+            if not isinstance(r, V2Row):  # V2Row's pool window follows its input
+                change["kernel"] = res
+            res = 1
+        r = replace(r, **change)
+        res = -(-res // _stride_of(r))  # "same" padding: ceil(res / stride)
+        out.append(r)
+    return out

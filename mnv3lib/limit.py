@@ -14,9 +14,9 @@ import gc
 import os
 import shutil
 import time
-from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -111,24 +111,27 @@ def compile_enabled() -> bool:
 
 def runners(model: nn.Module, resolution: int, fp32=None, int8=None, compile: bool = False,
             threads: int = 1) -> dict[str, Callable[[], object]]:
-    """Zero-argument callables running one batch-1 forward pass of `model` each way: "eager",
-    "eager + channels_last", "torch.compile" (if `compile`), "ORT fp32" / "ORT int8" (given ONNX paths)."""
-    from .deploy import session
+    """Zero-argument callables running one batch-1 forward pass of `model` each way: "eager", "eager, BN folded"
+    (`deploy.fold_batchnorm`), "eager + channels_last", "torch.compile" (if `compile`), "ORT fp32" / "ORT int8"
+    (given ONNX paths)."""
+    from .deploy import fold_batchnorm, session
 
     model = model.eval()
     x = torch.randn(1, 3, resolution, resolution, generator=torch.Generator().manual_seed(0))
     cl_model = _channels_last(model)
     x_cl = x.to(memory_format=torch.channels_last)
-    calls = {"eager": lambda: model(x), "eager + channels_last": lambda: cl_model(x_cl)}
+    folded = fold_batchnorm(model)[0]
+    calls = {"eager": lambda: model(x), "eager, BN folded": lambda: folded(x),
+             "eager + channels_last": lambda: cl_model(x_cl)}
     if compile:
         compiled = torch.compile(model)
         with torch.inference_mode():
             compiled(x)  # compile now, not inside the timing
         calls["torch.compile"] = lambda: compiled(x)
+    x_np = x.numpy()
     for name, path in (("ORT fp32", fp32), ("ORT int8", int8)):
         if path is not None:
-            sess, x_np = session(path, threads), x.numpy()
-            calls[name] = lambda sess=sess: sess.run(None, {"input": x_np})
+            calls[name] = lambda sess=session(path, threads): sess.run(None, {"input": x_np})
     return calls
 
 
@@ -235,7 +238,7 @@ def ort_profile(path, runs: int = 20, threads: int = 1) -> dict[str, float]:
     import tempfile
     from collections import Counter
 
-    from .deploy import _need, _load
+    from .deploy import _load, _need
 
     ort = _need("onnxruntime")
     _load(path)

@@ -17,7 +17,8 @@ from .configs import V1Row, V2Row, V3Row
 from .layers import ConvBNAct, activation, make_divisible
 
 __all__ = ["MobileNet", "MobileNetV1", "MobileNetV2", "MobileNetV3",
-           "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small"]
+           "mobilenet_v1", "mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small",
+           "ARCHS", "paper_rows", "small_image_model"]
 
 
 def _check_width(field: str, value) -> None:
@@ -208,8 +209,37 @@ def mobilenet_v3_small(width_mult: float = 1.0, num_classes: int = 1000, dropout
     and their trained weights have none. By default mnv3lib follows them (so weights transfer);
     `as_printed=True` builds the table exactly as printed.
     """
-    rows = configs.V3_SMALL
     if as_printed:
-        return _named(MobileNetV3(rows, width_mult, num_classes, dropout), "mobilenet_v3_small_as_printed")
-    rows = [replace(r, se=False) if r.operator == "conv2d" and r is not rows[0] else r for r in rows]
-    return _named(MobileNetV3(rows, width_mult, num_classes, dropout), "mobilenet_v3_small")
+        return _named(MobileNetV3(configs.V3_SMALL, width_mult, num_classes, dropout),
+                      "mobilenet_v3_small_as_printed")
+    return _named(MobileNetV3(_v3_small_rows(), width_mult, num_classes, dropout), "mobilenet_v3_small")
+
+
+def _v3_small_rows() -> list[V3Row]:
+    """Table 2 without the SE on the last 1×1 conv, as the reference code and torchvision build it."""
+    rows = configs.V3_SMALL
+    return [replace(r, se=False) if r.operator == "conv2d" and r is not rows[0] else r for r in rows]
+
+
+# The command line's and chapter 6's short names for the four networks.
+ARCHS = ("v1", "v2", "v3-small", "v3-large")
+
+
+def paper_rows(arch: str) -> list:
+    """The rows `arch` ("v1", "v2", "v3-small", "v3-large") is built from, as the mobilenet_* builders use them."""
+    if arch not in ARCHS:
+        raise ValueError(f"arch: got {arch!r}, expected one of {', '.join(ARCHS)}")
+    return {"v1": configs.V1, "v2": configs.V2, "v3-large": configs.V3_LARGE}.get(arch) or _v3_small_rows()
+
+
+def small_image_model(arch: str, width_mult: float = 1.0, num_classes: int = 10, input_size: int = 32,
+                      rows: list | None = None, unstrided: int = 2) -> MobileNet:
+    """The network `arch` for small images (chapter 6): the paper's rows through
+    `configs.for_small_images` (the first `unstrided` stride-2 rows at stride 1: by default the stem and
+    the first downsampling stage, total stride 8), at `width_mult` (V1's α). `rows` replaces the paper's
+    (e.g. an ablation's edited copy of them)."""
+    rows = configs.for_small_images(paper_rows(arch) if rows is None else rows, input_size, unstrided)
+    cls = {"v1": MobileNetV1, "v2": MobileNetV2}.get(arch, MobileNetV3)
+    model = cls(rows, width_mult, num_classes)
+    model.arch = f"{arch} for {input_size}×{input_size} images"
+    return model

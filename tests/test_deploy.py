@@ -75,8 +75,9 @@ def test_int8_keeps_digits_accuracy_and_shrinks_the_file(tmp_path):
     from mnv3lib.data import digits
 
     model = _digits_classifier()
-    paths = deploy.export_digits(model, tmp_path, size=32, calibration=100)
-    test = digits("test", size=32)
+    size = getattr(model, "input_size", 32)  # chapter 6's network records the size it was trained at
+    paths = deploy.export_digits(model, tmp_path, size=size, calibration=100)
+    test = digits("test", size=size)
     fp32, int8 = (deploy.onnx_accuracy(paths[k], test) for k in ("fp32", "int8"))
     assert fp32 > 80, "the classifier was trained"
     assert int8 >= fp32 - 1.0, f"int8 {int8:.1f} % against fp32 {fp32:.1f} %"
