@@ -32,7 +32,6 @@ __all__ = [
     "DrawPanel",
     "MeasurePanel",
     "canvas_to_digit",
-    "digits_model",
     "draw_panel",
     "export_models",
     "measure_panel",
@@ -93,39 +92,6 @@ def store_weights_fp16(path, min_elements: int = 1024) -> Path:
     return Path(path)
 
 
-def digits_model() -> torch.nn.Module:
-    """Chapter 6's trained digits network (`mnv3lib.train.digits_model`) when the library has it; otherwise the same
-    small recipe trained here briefly and deterministically (V3-Small ×0.5, 32×32, 6 epochs of AdamW)."""
-    try:
-        from .train import digits_model as trained
-    except ImportError:
-        trained = None
-    if trained is not None:
-        return trained().eval()
-    from torch.utils.data import DataLoader
-
-    from .data import digits
-    from .models import mobilenet_v3_small
-
-    torch.manual_seed(0)
-    model = mobilenet_v3_small(width_mult=0.5, num_classes=10)
-    opt = torch.optim.AdamW(model.parameters(), 5e-3)
-    loader = DataLoader(digits("train", size=32), 64, shuffle=True, generator=torch.Generator().manual_seed(0))
-    for _ in range(6):
-        for x, y in loader:
-            opt.zero_grad()
-            torch.nn.functional.cross_entropy(model(x), y).backward()
-            opt.step()
-    for m in model.modules():  # exact statistics of the final weights (V3's momentum 0.01 is far too slow here)
-        if isinstance(m, torch.nn.BatchNorm2d):
-            m.reset_running_stats()
-            m.momentum = None
-    with torch.no_grad():
-        for x, _ in loader:
-            model(x)
-    return model.eval()
-
-
 def _python_latency(paths: dict[str, Path], inputs: dict[str, np.ndarray]) -> dict[str, float]:
     """Median ms per file in ONNX Runtime (Python, one thread), timed interleaved (`limit.time_interleaved`)."""
     from .limit import time_interleaved
@@ -138,15 +104,16 @@ def _python_latency(paths: dict[str, Path], inputs: dict[str, np.ndarray]) -> di
     return {k: round(v.median_ms, 3) for k, v in time_interleaved(calls).items()}
 
 
-def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, size: int = 32,
+def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, size: int | None = None,
                   networks: dict | None = None, digits: dict | None = None) -> dict:
     """The files the page runs, written to `folder` with a manifest.json; returns the manifest.
 
     V1, V2, V3-Large and V3-Small (`deploy.networks(seed)`: untrained, real-scale BatchNorm statistics; 224×224,
-    batch 1, fp32 compute with weights stored as float16: `store_weights_fp16`), and the digits network (`model`, by
-    default `digits_model()`) as fp32 and int8 (`deploy.export_digits`, calibrated on digits training images). The
-    manifest lists each file with its size in bytes, the networks' MAdds (`mnv3lib.madds`), and the median latency
-    of each file in ONNX Runtime in Python on one thread, measured on the machine that built the page.
+    batch 1, fp32 compute with weights stored as float16: `store_weights_fp16`), and the digits network (`model`,
+    by default chapter 6's `train.digits_model()`; input side `size`, by default the model's `input_size` or 32) as
+    fp32 and int8 (`deploy.export_digits`, calibrated on digits training images). The manifest lists each file
+    with its size in bytes, the networks' MAdds (`mnv3lib.madds`), and the median latency of each file in ONNX
+    Runtime in Python on one thread, measured on the machine that built the page.
     A chapter that already exported them passes the files instead of exporting twice: `networks` as
     `deploy.export_networks` returns them ({name: fp32 .onnx}), `digits` as `deploy.export_digits` does.
     """
@@ -158,7 +125,8 @@ def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, s
     folder.mkdir(parents=True, exist_ok=True)
     if networks is not None and set(networks) != set(FILES):
         raise ValueError(f"networks: got {sorted(networks)}, expected a file for each of {list(FILES)}")
-    nets = deploy.networks(seed)
+    # the networks' BatchNorm statistics matter only for an export; MAdds need the architecture alone
+    nets = deploy.networks(seed) if networks is None else {k: build() for k, build in deploy._networks().items()}
     paths = {}
     for name, net in nets.items():
         target = folder / FILES[name]
@@ -169,12 +137,18 @@ def export_models(folder, seed: int = 0, model: torch.nn.Module | None = None, s
             shutil.copyfile(networks[name], target)
         paths[name] = store_weights_fp16(target)
     if digits is None:
-        digit_paths = deploy.export_digits(model if model is not None else digits_model(), folder, size=size, seed=seed)
+        if model is None:
+            from .train import digits_model  # chapter 6's network, trained once and cached
+
+            model = digits_model()
+        size = size or getattr(model, "input_size", 32)
+        digit_paths = deploy.export_digits(model, folder, size=size, seed=seed)
     else:
         digit_paths = {k: folder / Path(digits[k]).name for k in ("fp32", "int8")}
         for k, target in digit_paths.items():
             if Path(digits[k]).resolve() != target.resolve():
                 shutil.copyfile(digits[k], target)
+    size = int(deploy.session(digit_paths["fp32"]).get_inputs()[0].shape[-1])  # the side the file was exported at
     x224 = np.random.default_rng(seed).standard_normal((1, 3, 224, 224), dtype=np.float32)
     from .data import digits_arrays, preprocess
 

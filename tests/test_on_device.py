@@ -12,14 +12,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import inspect
 import json
-from pathlib import Path
 
 import book_site as bs
 import numpy as np
 import pytest
-import torch
+from book_on_device import DRAW, MEASURE, Tab, draw
 
 from mnv3lib import deploy
 from mnv3lib import on_device as od
@@ -59,24 +57,10 @@ def test_canvas_of_the_wrong_shape_is_one_line():
 
 # ---------------------------------------------------------------- the exported files
 @pytest.fixture(scope="module")
-def digits_net(request):
-    """Chapter 6's network, or the fallback recipe of on_device.digits_model trained once and kept in pytest's cache."""
-    try:
-        from mnv3lib.train import digits_model  # noqa: F401
-        return od.digits_model()
-    except ImportError:
-        pass
-    key = hashlib.sha256(inspect.getsource(od.digits_model).encode()).hexdigest()[:12]
-    cached = Path(request.config.cache.mkdir("mnv3-on-device")) / f"digits-{key}.pt"
-    from mnv3lib.models import mobilenet_v3_small
+def digits_net():
+    from mnv3lib.train import digits_model
 
-    if cached.exists():
-        model = mobilenet_v3_small(width_mult=0.5, num_classes=10)
-        model.load_state_dict(torch.load(cached))
-        return model.eval()
-    model = od.digits_model()
-    torch.save(model.state_dict(), cached)
-    return model
+    return digits_model()  # chapter 6's network, from its cache (trained there once when missing)
 
 
 @pytest.fixture(scope="module")
@@ -170,39 +154,6 @@ def browser_site(site):
     return root, manifest
 
 
-MEASURE, DRAW = ".mnv3-measure", ".mnv3-draw"
-
-
-class Tab:
-    """One page in its own browser context, recording uncaught errors, console errors and requests."""
-
-    def __init__(self, browser, base, path, viewport=None, init_script=None):
-        self.errors, self.console, self.requests, self.blocked = [], [], [], []
-        self.context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
-        self.context.route("**/*", bs.offline_route(base.rstrip("/"), self.blocked))
-        if init_script:
-            self.context.add_init_script(init_script)
-        self.page = self.context.new_page()
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-        self.page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
-                     and self.console.append(m.text))
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.goto(base + path, wait_until="load")
-
-    def status(self, panel):
-        return self.page.inner_text(f"{panel} .mnv3-status")
-
-    def measure(self, timeout=150_000):
-        done = self.page.eval_on_selector(MEASURE, "r => r.dataset.done || '0'")
-        self.page.click(f"{MEASURE} .mnv3-go")
-        self.page.wait_for_function(f"(document.querySelector('{MEASURE}').dataset.done || '0') !== '{done}'",
-                                    timeout=timeout)
-        return json.loads(self.page.eval_on_selector(MEASURE, "r => r.dataset.results"))
-
-    def close(self):
-        self.context.close()
-
-
 @pytest.fixture(scope="module")
 def chromium(browser_site):
     from playwright.sync_api import sync_playwright
@@ -214,19 +165,6 @@ def chromium(browser_site):
             yield browser, base, root, manifest
         finally:
             browser.close()
-
-
-def _draw(page, digit: np.ndarray) -> None:
-    """One short mouse stroke across the middle of every 8×8 cell whose ink is at least half (8 of 16)."""
-    box = page.eval_on_selector(f"{DRAW} .mnv3-pad", "c => { const r = c.getBoundingClientRect(); "
-                                "return [r.left, r.top, r.width]; }")
-    cell = box[2] / 8
-    for r, c in zip(*np.nonzero(digit >= 8)):
-        x, y = box[0] + (c + 0.5) * cell, box[1] + (r + 0.5) * cell
-        page.mouse.move(x - cell / 4, y)
-        page.mouse.down()
-        page.mouse.move(x + cell / 4, y, steps=2)
-        page.mouse.up()
 
 
 def test_panels_in_chromium(chromium, capsys):
@@ -256,7 +194,7 @@ def test_panels_in_chromium(chromium, capsys):
         drawn = []
         for i in range(DRAWN):
             page.click(f"{DRAW} .mnv3-clear")
-            _draw(page, images[i])
+            draw(page, images[i])
             for variant in ("fp32", "int8"):
                 page.select_option(f"{DRAW} .mnv3-variant", variant)
                 result = page.eval_on_selector(DRAW, "r => r.mnv3Classify()")
@@ -324,7 +262,7 @@ def test_panels_fit_a_phone(chromium):
         page = tab.page
         here = tab.measure()  # the plot with both series drawn, and the table filled
         assert set(here) == {n["name"] for n in manifest["networks"]}
-        _draw(page, digits_arrays("test")[0][0])
+        draw(page, digits_arrays("test")[0][0])
         page.eval_on_selector(DRAW, "r => r.mnv3Classify()")
         for panel in (MEASURE, DRAW):
             assert _fits(page, panel, PHONE["width"]) == [], panel
@@ -342,7 +280,7 @@ def test_failures_are_one_line_in_the_page(chromium):
         assert status.startswith("Could not run V1: mobilenet_v1.onnx is not on this site (HTTP 404)"), status
         assert "\n" not in status
         assert set(tab.page.eval_on_selector_all(f"{MEASURE} .mnv3-here", "c => c.map(x => x.textContent)")) == {"failed"}
-        _draw(tab.page, digits_arrays("test")[0][0])
+        draw(tab.page, digits_arrays("test")[0][0])
         assert tab.page.eval_on_selector(DRAW, "r => r.mnv3Classify()")["digit"]
         status = tab.status(DRAW)
         assert status == "The digits network cannot run here: digits.onnx is not on this site (HTTP 404).", status
