@@ -174,6 +174,9 @@ EMPTY_FACTS = {"images": [], "links": [], "launch": [], "tables": [], "streams":
 PAGE_FACTS_JS = (Path(__file__).with_name("page_facts.js")).read_text()
 
 
+MIRROR_TYPES = {".mjs": "text/javascript", ".wasm": "application/wasm"}
+
+
 def offline_route(origin: str, blocked: list[str]):
     """A Playwright route handler: the site's own files pass, pinned CDN files come from the local mirror, anything
     else is aborted and its URL appended to `blocked`."""
@@ -184,8 +187,11 @@ def offline_route(origin: str, blocked: list[str]):
             return r.continue_()
         local = mirrored_file(url)
         if local is not None:
-            # crossorigin="anonymous" scripts with integrity need CORS, as jsdelivr sends it
-            return r.fulfill(path=str(local), headers={"Access-Control-Allow-Origin": "*"})
+            # crossorigin="anonymous" scripts with integrity need CORS, as jsdelivr sends it; Playwright guesses the
+            # type from the extension, except for ES modules and WebAssembly, which need theirs (as jsdelivr sends)
+            kind = MIRROR_TYPES.get(local.suffix)
+            return r.fulfill(path=str(local), headers={"Access-Control-Allow-Origin": "*"},
+                             **({"content_type": kind} if kind else {}))
         blocked.append(url)
         return r.abort("blockedbyclient")
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 import book_checks as check
 import book_explorers as bx
+import book_on_device
 import book_site as bs
 import explorer_facts
 import pytest
@@ -220,3 +221,23 @@ def test_execution_report_lists_every_chapter_as_succeeded(site):
     status = check.execution_status(_pages(site)["book/appendix_execution.html"])
     _assert_none({doc: [f"execution report says {status.get(doc, 'nothing')!r}"]
                   for doc in bs.chapter_notebooks() if status.get(doc) != "✅"})
+
+
+# ---------------------------------------------------------------- the networks on the reader's device (issue 15)
+def test_on_device_panels_run_the_models_the_book_published(site):
+    """Chapter 7's panels on the built page: the models its execution published under _static/models load in the page,
+    a network's output equals ONNX Runtime's in Python, and a drawn test digit gets Python's class
+    (tests/test_on_device.py checks the panels in full on a site of its own)."""
+    from playwright.sync_api import sync_playwright
+
+    html = site["build"].html
+    pages = [p for p in _pages(site) if 'class="mnv3-ondevice' in (html / p).read_text(errors="replace")]
+    assert pages, "no page shows the on-device panels (mnv3lib.on_device): is chapter 7's section there?"
+    with bs.serve(html) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=bs.CHROMIUM, args=bs.CHROMIUM_FLAGS, headless=True)
+        try:
+            problems = {p: book_on_device.check_published(browser, base, p, html / "_static" / "models")
+                        for p in pages}
+        finally:
+            browser.close()
+    _assert_none(problems)
