@@ -1,8 +1,19 @@
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
+
+
+def pytest_configure(config):
+    # A fresh cache of trained networks (mnv3lib.train.digits_model) for every test run, unless one is named: a
+    # network cached by an earlier run of older code must not stand in for what this code trains. The chapters'
+    # kernels and the book build inherit the variable.
+    if "MNV3LIB_CACHE" not in os.environ:
+        os.environ["MNV3LIB_CACHE"] = tempfile.mkdtemp(prefix="mnv3lib-cache-")
+        config.add_cleanup(lambda: shutil.rmtree(os.environ.pop("MNV3LIB_CACHE"), ignore_errors=True))
 
 
 @pytest.fixture(scope="session")
