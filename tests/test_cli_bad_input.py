@@ -174,13 +174,9 @@ def test_download_without_network(capsys, monkeypatch):
 
 
 # --------------------------------------------------------------------------- the installed script itself
-@pytest.mark.parametrize("args,match", [
-    (("compare", "v3-large:inf"), "width: got 'inf'"),
-    (("summary", "v2", "--classes", "1000000"), "classes: got '1000000'"),
-    (("check", EXAMPLES), "is a directory"),
-])
-def test_the_console_script_gives_one_line(args, match):
-    assert match in one_line_error(run(*args, ok=False))
+# (a few: each start of the script imports torch, ~5 s on a busy 2-core machine; main() above is what it runs)
+def test_the_console_script_gives_one_line():
+    assert "width: got 'inf'" in one_line_error(run("compare", "v3-large:inf", ok=False))
 
 
 def test_the_console_script_refuses_nan_weights_and_a_bomb(tmp_path, small_state):
