@@ -259,6 +259,8 @@ STATE += [
     pytest.param(lambda: _state(lambda s: s.update({"classifier.3.weight": torch.zeros(1000)})),
                  r"state dict: classifier\.3\.weight holds a tensor of shape \(1000,\), expected a 2-D",
                  id="1-d-classifier"),
+    pytest.param(lambda: _state(lambda s: s.update({1: torch.zeros(1)})),
+                 r"state dict: key 1 is of type int, expected str keys", id="int-key"),
     pytest.param(lambda: _state(lambda s: s.update({"classifier.3.weight": [0.0] * 10})),
                  r"state dict: classifier\.3\.weight holds a list, expected a 2-D tensor", id="list-classifier"),
 ]

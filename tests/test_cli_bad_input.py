@@ -151,6 +151,7 @@ def small_state():
      "classifier.3.weight holds a tensor of shape (), expected a 2-D"),
     (lambda s: [v.fill_(float("nan")) for v in s.values() if v.is_floating_point()], "holds NaN or infinite values"),
     (lambda s: s.pop("features.0.0.weight"), "missing keys features.0.0.weight"),
+    (lambda s: s.update({(1, 2): torch.zeros(1)}), "state dict: key (1, 2) is of type tuple, expected str keys"),
 ])
 def test_state_dicts_that_do_not_fit(capsys, tmp_path, small_state, change, match):
     state = {k: v.clone() for k, v in small_state.items()}
