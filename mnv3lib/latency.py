@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ._checks import MAX_RESOLUTION, module
+from ._checks import MAX_RESOLUTION, integer, module
 from ._render import html_table, text_table
 
 __all__ = ["ENV", "Settings", "FULL", "QUICK", "quick_mode", "settings", "fixed_threads",
@@ -79,9 +79,12 @@ def fixed_threads(threads: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+# What a measurement may ask for: enough to be careful, not enough to hang a session by a typo.
+_MAXIMA = {"warmup": 1000, "repeats": 10_000, "threads": 256, "rounds": 100}
+
+
 def _count(field: str, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{field}: got {value!r}, expected an integer >= {minimum}")
+    integer(field, value, minimum, _MAXIMA.get(field))
 
 
 def _shape(input_size) -> tuple[int, int, int]:
@@ -272,6 +275,8 @@ def measure_many(entries: Iterable[Entry], reference: Entry,
     time, so a long grid never holds every model in memory. `progress(done, total, name)` is called
     before each measurement (`name`: the model about to be timed) and at the end with name "".
     """
+    if not isinstance(entries, Iterable) or isinstance(entries, (str, bytes)):
+        raise ValueError(f"entries: got {type(entries).__name__}, expected a list of (name, model or factory, input_size)")
     entries = list(entries)
     for e in entries + [reference]:
         if not (isinstance(e, tuple) and len(e) == 3 and isinstance(e[0], str)):

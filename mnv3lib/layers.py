@@ -68,7 +68,7 @@ NL = {"RE": nn.ReLU, "RE6": nn.ReLU6, "HS": HSwish}
 
 def activation(nl: str) -> nn.Module:
     """A fresh activation module for the paper name `nl` ("RE", "RE6" or "HS")."""
-    if nl not in NL:
+    if not isinstance(nl, str) or nl not in NL:
         raise ValueError(f"nl: got {nl!r}, expected one of {sorted(NL)}")
     # A new instance per use: hooks and in-place flags never leak between layers.
     return NL[nl](inplace=True)

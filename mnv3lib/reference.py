@@ -92,6 +92,10 @@ def _check_values(state: Mapping) -> None:
 
 
 def _load(model: MobileNet, state: Mapping[str, torch.Tensor]) -> MobileNet:
+    odd = next((k for k in state if not isinstance(k, str)), None)
+    if odd is not None:
+        raise StateDictMismatch(f"state dict: key {odd!r:.40} is of type {type(odd).__name__}, expected str keys "
+                                "such as 'features.0.0.weight'")
     keys = torchvision_keys(model)
     expected = set(keys.values())
     missing, unexpected = expected - set(state), set(state) - expected

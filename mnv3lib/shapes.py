@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from itertools import accumulate, zip_longest
 
@@ -307,6 +308,8 @@ def check_table(rows, input_size=224, model: nn.Module | None = None) -> ShapeTa
     checked. Returns the traced table lined up with the rows (V2: grouped as the rows are).
     """
     where = getattr(rows, "where", None)  # a table file's rows know their lines (mnv3lib.tables.TableRows)
+    if not isinstance(rows, Iterable) or isinstance(rows, (str, bytes)):
+        raise ValueError(f"rows: got {type(rows).__name__}, expected a list of V1Row, V2Row or V3Row (mnv3lib.configs)")
     rows = list(rows)
     where = where if where and len(where) == len(rows) else [None] * len(rows)
     kinds = {type(r) for r in rows}

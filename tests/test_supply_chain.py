@@ -94,6 +94,17 @@ def test_config_cdn_scripts_are_pinned():
     assert len(scripts) >= 1  # MathJax (explorers are static HTML + script: no widget manager is loaded)
 
 
+def test_the_browser_test_mirrors_each_pinned_cdn_package():
+    """tests/cdn_packages.txt (the npm packages the browser test serves locally) names each package@version the
+    config loads from the CDN, so the rendered-book test runs the very files the published site pins."""
+    mirrored = {line.strip() for line in (ROOT / "tests" / "cdn_packages.txt").read_text().splitlines()
+                if line.strip() and not line.startswith("#")}
+    pinned = {re.match(r"https://cdn\.jsdelivr\.net/npm/((?:@[^/]+/)?[^/@]+@[^/]+)/", src).group(1)
+              for src, _ in _config_scripts(yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8")))
+              if src.startswith("https://")}
+    assert pinned <= mirrored, f"pinned in _config.yml but not in tests/cdn_packages.txt: {sorted(pinned - mirrored)}"
+
+
 def _sources() -> list[tuple[str, str]]:
     """(name, text) of every book source and mnv3lib module that could put a <script> on a page."""
     out = []
