@@ -22,7 +22,7 @@ __all__ = ["VARIANTS", "Run", "variant_rows", "build_variant", "run", "run_all",
 # variant → what it changes, with the paper's claim it tests
 VARIANTS = {
     "paper": "the paper's network",
-    "relu-projection": "ReLU6 after each bottleneck's 1×1 projection (V2 §3.2, §6.1, Figure 6a: linear is better)",
+    "relu-projection": "ReLU6 after each bottleneck's 1×1 projection (V2 §3.2 and Figure 6a: linear is better)",
     "relu-only": "ReLU wherever the body's rows say h-swish (V3 §5.2: h-swish is better)",
     "no-se": "no squeeze-and-excite anywhere (V3 §5.3: SE is better)",
 }
