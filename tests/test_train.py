@@ -147,3 +147,21 @@ def test_ablation_variants_change_only_what_they_name():
         experiments.Run("v3-small", 0.25, "swish")
     with raises(r"cache: got True for .*, expected only the paper's variant trained with train.RECIPE"):
         experiments.run(experiments.Run("v3-small", 0.25, "no-se", cache=True))
+
+
+def test_curves_draw_records_and_refuse_unknown_metrics():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mnv3lib import curves
+
+    record = {"arch": "v3-small", "width": 0.25, "variant": "no-se", "seed": 0,
+              "history": {"train_acc": [0.5, 0.8], "val_acc": [0.6, 0.9], "train_loss": [1.0, 0.5],
+                          "val_loss": [0.9, 0.4]}}
+    assert curves.label(record) == "v3-small ×0.25, no-se"
+    fig = curves.learning_curves([record], "loss")
+    assert len(fig.axes[0].lines) == 2
+    with raises(r"metric: got 'f1', expected 'acc' or 'loss'"):
+        curves.learning_curves([record], "f1")
+    with raises(r"cost: got 'latency', expected 'madds' or 'params'"):
+        curves.accuracy_vs_cost({}, [], "latency")
