@@ -5,6 +5,7 @@ Every function takes the plain records of `mnv3lib.experiments.run_all` and retu
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 __all__ = ["label", "learning_curves", "accuracy_vs_cost", "spread"]
 
@@ -61,6 +62,9 @@ def accuracy_vs_cost(summary: dict, paper_points: list, cost: str = "madds"):
           title="the papers' values (ImageNet)")
     for ax in (a, b):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 0.5, 2, 100: not 5×10⁻¹
+        ax.xaxis.set_minor_formatter(NullFormatter())
     fig.tight_layout()
     return fig
 

@@ -22,8 +22,8 @@ __all__ = ["VARIANTS", "Run", "variant_rows", "build_variant", "run", "run_all",
 # variant → what it changes, with the paper's claim it tests
 VARIANTS = {
     "paper": "the paper's network",
-    "relu-projection": "ReLU6 after each bottleneck's 1×1 projection (V2 §3.2, §6.1, Figure 6a: linear is better)",
-    "relu-only": "ReLU wherever the table says h-swish (V3 §5.2: h-swish is better)",
+    "relu-projection": "ReLU6 after each bottleneck's 1×1 projection (V2 §3.2 and Figure 6a: linear is better)",
+    "relu-only": "ReLU wherever the body's rows say h-swish (V3 §5.2: h-swish is better)",
     "no-se": "no squeeze-and-excite anywhere (V3 §5.3: SE is better)",
 }
 
@@ -49,11 +49,11 @@ class Run:
 
 
 def variant_rows(arch: str, variant: str) -> list:
-    """The paper's rows of `arch`, edited for a V3 variant: "relu-only" turns every HS into RE, "no-se"
-    clears every SE column. Other variants keep the rows."""
+    """The paper's rows of `arch`, edited for a V3 variant: "relu-only" turns every HS of the body (stem,
+    bnecks, last conv) into RE, "no-se" clears every SE column. Other variants keep the rows."""
     rows = paper_rows(arch)
-    if variant == "relu-only":
-        return [replace(r, nl="RE") if getattr(r, "nl", None) == "HS" else r for r in rows]
+    if variant == "relu-only":  # the body's h-swish (§5.2); the head after the pool keeps the paper's NL
+        return [replace(r, nl="RE") if r.nl == "HS" and r.operator != "conv2d NBN" else r for r in rows]
     if variant == "no-se":
         return [replace(r, se=False) if getattr(r, "se", False) else r for r in rows]
     return rows

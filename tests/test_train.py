@@ -133,7 +133,8 @@ def test_ablation_variants_change_only_what_they_name():
 
     rows = mnv3lib.models.paper_rows("v3-small")
     relu = experiments.variant_rows("v3-small", "relu-only")
-    assert [r.nl for r in relu if r.nl is not None] == ["RE"] * sum(r.nl is not None for r in rows)
+    assert [r.nl for r in relu if r.nl is not None and r.operator != "conv2d NBN"] == ["RE"] * 13
+    assert [r.nl for r in relu if r.operator == "conv2d NBN"] == [r.nl for r in rows if r.operator == "conv2d NBN"]
     no_se = experiments.variant_rows("v3-small", "no-se")
     assert not any(r.se for r in no_se) and [r.exp for r in no_se] == [r.exp for r in rows]
     model = experiments.build_variant("v2", 0.25, "relu-projection")
@@ -146,3 +147,21 @@ def test_ablation_variants_change_only_what_they_name():
         experiments.Run("v3-small", 0.25, "swish")
     with raises(r"cache: got True for .*, expected only the paper's variant trained with train.RECIPE"):
         experiments.run(experiments.Run("v3-small", 0.25, "no-se", cache=True))
+
+
+def test_curves_draw_records_and_refuse_unknown_metrics():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from mnv3lib import curves
+
+    record = {"arch": "v3-small", "width": 0.25, "variant": "no-se", "seed": 0,
+              "history": {"train_acc": [0.5, 0.8], "val_acc": [0.6, 0.9], "train_loss": [1.0, 0.5],
+                          "val_loss": [0.9, 0.4]}}
+    assert curves.label(record) == "v3-small ×0.25, no-se"
+    fig = curves.learning_curves([record], "loss")
+    assert len(fig.axes[0].lines) == 2
+    with raises(r"metric: got 'f1', expected 'acc' or 'loss'"):
+        curves.learning_curves([record], "f1")
+    with raises(r"cost: got 'latency', expected 'madds' or 'params'"):
+        curves.accuracy_vs_cost({}, [], "latency")
