@@ -3,23 +3,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from one_line import raises
 
 from mnv3lib import data
-
-
-def raises(match: str, cls=ValueError):
-    """pytest.raises that also insists on a one-line message."""
-    class _Check:
-        def __enter__(self):
-            self.ctx = pytest.raises(cls, match=match)
-            self.info = self.ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *exc):
-            out = self.ctx.__exit__(*exc)
-            assert "\n" not in str(self.info.value), str(self.info.value)
-            return out
-    return _Check()
 
 
 def test_splits_have_the_stated_sizes_and_are_disjoint_and_cover_the_set():

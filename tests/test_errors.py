@@ -4,25 +4,11 @@ import dataclasses
 import pytest
 import torch
 import torchvision
+from one_line import raises
 
 import mnv3lib
 from mnv3lib import configs
 from mnv3lib.configs import V3Row
-
-
-def raises(match: str):
-    """pytest.raises(ValueError) that also insists on a one-line message."""
-    class _Check:
-        def __enter__(self):
-            self.ctx = pytest.raises(ValueError, match=match)
-            self.info = self.ctx.__enter__()
-            return self.info
-
-        def __exit__(self, *exc):
-            out = self.ctx.__exit__(*exc)
-            assert "\n" not in str(self.info.value), str(self.info.value)
-            return out
-    return _Check()
 
 
 @pytest.mark.parametrize("value", [0, -1.0, float("nan"), "1.0", None, True])
