@@ -44,6 +44,7 @@ class Tab:
 
 def draw(page, digit: np.ndarray) -> None:
     """One short mouse stroke across the middle of every 8×8 cell whose ink is at least half (8 of 16)."""
+    page.locator(f"{DRAW} .mnv3-pad").scroll_into_view_if_needed()  # on a long page the pad starts off-screen
     box = page.eval_on_selector(f"{DRAW} .mnv3-pad", "c => { const r = c.getBoundingClientRect(); "
                                 "return [r.left, r.top, r.width]; }")
     cell = box[2] / 8
