@@ -10,7 +10,7 @@
 carried in a `data-facts` attribute, so a reader (and the book's browser test) can read them.
 
 One definition, two forms. With a kernel (JupyterLab, Colab, Binder) the explorer is an ipywidget
-whose callback redraws. Displayed where no frontend runs it (the book's build, nbmake), it also
+whose callback redraws. Displayed where no frontend runs it (the book's build, the tests), it also
 carries a static form (`static_explorer`): the view of every combination of the controls' values,
 computed here by the same `update`, and a small script that swaps them — so the published page
 answers every control with exactly mnv3lib's numbers. The book prefers that form (`_config.yml`:
@@ -135,7 +135,7 @@ def _error_output(e: Exception) -> tuple[dict, ...]:
 
 def static_form_wanted() -> bool:
     """Whether a displayed explorer also computes its static form: yes where no live frontend will run it (the
-    book's build, nbmake, a script); no in JupyterLab / Notebook (a server-started kernel), Colab or VS Code,
+    book's build, the tests, a script); no in JupyterLab / Notebook (a server-started kernel), Colab or VS Code,
     where the widget answers and precomputing every setting would only delay the reader. MNV3LIB_STATIC=1 / 0
     overrides the guess."""
     forced = os.environ.get("MNV3LIB_STATIC", "").strip().lower()
